@@ -11,7 +11,8 @@ never holds a secret.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -29,9 +30,12 @@ __all__ = [
     "Invoice",
     "Item",
     "ItemFormat",
+    "LedgerEntry",
+    "LedgerView",
     "Listing",
     "Location",
     "MagentoInvoice",
+    "MagentoSnapshot",
     "Order",
     "OrderLine",
     "OrderState",
@@ -44,6 +48,7 @@ __all__ = [
     "Source",
     "SourceItem",
     "StockLevel",
+    "StoklySnapshot",
     "Track",
 ]
 
@@ -435,3 +440,72 @@ class CreditNote:
     shipping_cost: Decimal = ZERO
     shipping_tax: Decimal = ZERO
     status: str = "open"
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True, slots=True)
+class MagentoSnapshot:
+    """What the watchdog read from Magento in one run. A part that could not be read is None."""
+
+    taken_at: datetime
+    source_code: str
+    stock_id: int
+    products: tuple[Product, ...] | None = None
+    sources: tuple[Source, ...] | None = None
+    source_items: tuple[SourceItem, ...] | None = None
+    salable: Mapping[str, Decimal] | None = None  # sku -> salable qty, read only for suspects
+    orders: tuple[Order, ...] | None = None
+    shipments: tuple[Shipment, ...] | None = None
+    credit_memos: tuple[CreditMemo, ...] | None = None
+    invoices: tuple[MagentoInvoice, ...] | None = None
+    errors: Mapping[str, str] = field(default_factory=dict)  # part -> why it is missing
+
+
+@dataclass(frozen=True, slots=True)
+class StoklySnapshot:
+    """What the watchdog read from Stokly in one run. A part that could not be read is None."""
+
+    taken_at: datetime
+    channel_id: str
+    location_id: str | None  # the designated location as configured (None: take the channel's)
+    channel: Channel | None = None
+    items: tuple[Item, ...] | None = None
+    locations: tuple[Location, ...] | None = None
+    stock_levels: tuple[StockLevel, ...] | None = None
+    listings: tuple[Listing, ...] | None = None
+    sale_orders: tuple[SaleOrder, ...] | None = None
+    dispatches: tuple[Dispatch, ...] | None = None
+    invoices: tuple[Invoice, ...] | None = None
+    credit_notes: tuple[CreditNote, ...] | None = None
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def designated_location_id(self) -> str | None:
+        """The configured location, else the channel's "Allocate Sold" location, else None."""
+        if self.location_id:
+            return self.location_id
+        return self.channel.allocate_sold_location_id if self.channel is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One sync-ledger row as the watchdog sees it (read-only)."""
+
+    flow: str
+    source_id: str
+    state: str
+    target_id: str | None
+    attempts: int
+    last_error: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerView:
+    """The sync worker's own record, for checks about the worker (stale pushes, dead letters)."""
+
+    last_success: Mapping[str, datetime] = field(default_factory=dict)  # flow -> last successful run
+    entries: tuple[LedgerEntry, ...] = ()
+    notes: Mapping[str, str] = field(default_factory=dict)  # flow -> why it pushed nothing, if so
