@@ -12,7 +12,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from watchdog.store.db import Store, current_revision, head_revision, upgrade
-from watchdog.store.models import Base, CheckRunRow, JobSlotRow, SyncRecordRow
+from watchdog.store.models import Base, CheckRunRow
+from watchdog.store.models_sync import JobSlotRow, SyncRecordRow
 from watchdog.store.queries import get_cursor, insert_if_absent, set_cursor
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -1,4 +1,8 @@
-"""SQLAlchemy 2 typed table models (design.md section 6).
+"""SQLAlchemy 2 typed table models (design.md section 6): the base and the watchdog's tables.
+
+The sync worker's and scheduler's tables are in ``models_sync``, the notification
+tables in ``models_alerts``; ``watchdog.store`` imports all three so the metadata
+is complete.
 
 Every row carries its integration's name. Timestamps are stored as timezone-aware
 UTC (``UtcDateTime`` normalises SQLite, which keeps no zone). Schema changes go
@@ -11,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -19,12 +23,8 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Base",
     "CheckRunRow",
-    "CursorRow",
-    "DeliveryRow",
     "FindingRow",
-    "JobSlotRow",
     "SilenceRow",
-    "SyncRecordRow",
     "TransitionRow",
     "UtcDateTime",
 ]
@@ -121,26 +121,6 @@ class SilenceRow(Base):
     expires_at: Mapped[datetime]
 
 
-class DeliveryRow(Base):
-    """One notification of one transition to one channel, claimed before sending."""
-
-    __tablename__ = "delivery"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    transition_id: Mapped[int] = mapped_column(Integer)
-    channel: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
-    claimed_by: Mapped[str | None] = mapped_column(String(128))
-    claimed_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(default=0)
-    sent_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    message_ts: Mapped[str | None] = mapped_column(String(64))
-
-    __table_args__ = (UniqueConstraint("fingerprint", "transition_id", "channel"),)
-
-
 class CheckRunRow(Base):
     """One run of one check for one integration, with its outcome."""
 
@@ -156,58 +136,3 @@ class CheckRunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_check_run_latest", "integration", "check", "finished_at"),)
-
-
-class SyncRecordRow(Base):
-    """The sync ledger: one row per (integration, flow, source record), claimed before any write."""
-
-    __tablename__ = "sync_record"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    integration: Mapped[str] = mapped_column(String(64))
-    flow: Mapped[str] = mapped_column(String(32))
-    source_id: Mapped[str] = mapped_column(String(128))
-    state: Mapped[str] = mapped_column(String(16))  # claimed | written | confirmed | failed | dead | quarantined
-    target_id: Mapped[str | None] = mapped_column(String(128))
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    error_class: Mapped[str | None] = mapped_column(String(16))  # transient | ambiguous | person
-    payload_hash: Mapped[str | None] = mapped_column(String(64))
-    source_time: Mapped[datetime | None]  # when the source record happened (for lag)
-    next_attempt_at: Mapped[datetime | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(128))
-    lease_until: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # dead letters: last request/response, redacted
-
-    __table_args__ = (
-        UniqueConstraint("integration", "flow", "source_id"),
-        Index("ix_sync_record_state", "integration", "flow", "state"),
-    )
-
-
-class CursorRow(Base):
-    """Where a changed-since reader stands, per integration and flow."""
-
-    __tablename__ = "cursor"
-
-    integration: Mapped[str] = mapped_column(String(64), primary_key=True)
-    flow: Mapped[str] = mapped_column(String(32), primary_key=True)
-    position: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    updated_at: Mapped[datetime]
-
-
-class JobSlotRow(Base):
-    """The scheduler's slot ledger: each (job, slot) runs once across restarts and replicas."""
-
-    __tablename__ = "job_slot"
-
-    job: Mapped[str] = mapped_column(String(128), primary_key=True)
-    slot: Mapped[str] = mapped_column(String(64), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(128))
-    lease_until: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # running | done | failed
-    started_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)

@@ -10,7 +10,8 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from watchdog.store.models import Base, CursorRow
+from watchdog.store.models import Base
+from watchdog.store.models_sync import CursorRow
 
 __all__ = ["get_cursor", "insert_if_absent", "set_cursor"]
 

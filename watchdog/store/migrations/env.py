@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from watchdog.store import models_alerts, models_sync  # noqa: F401  (complete metadata)
 from watchdog.store.models import Base
 
 config = context.config

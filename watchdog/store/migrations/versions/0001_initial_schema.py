@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 16:00:25.708404
+Create Date: 2026-11-26 16:07:51.208394
 """
 
 from __future__ import annotations
@@ -18,6 +18,14 @@ depends_on = None
 
 def upgrade() -> None:
 
+    op.create_table(
+        "channel_state",
+        sa.Column("channel", sa.String(length=128), nullable=False),
+        sa.Column("broken", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("channel", name=op.f("pk_channel_state")),
+    )
     op.create_table(
         "check_run",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -58,6 +66,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("fingerprint", "transition_id", "channel", name=op.f("uq_delivery_fingerprint")),
     )
     op.create_table(
+        "digest",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("integration", sa.String(length=64), nullable=False),
+        sa.Column("audience", sa.String(length=128), nullable=False),
+        sa.Column("period", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("claimed_by", sa.String(length=128), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_digest")),
+        sa.UniqueConstraint("kind", "integration", "audience", "period", name=op.f("uq_digest_kind")),
+    )
+    op.create_table(
         "finding",
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("integration", sa.String(length=64), nullable=False),
@@ -83,6 +106,24 @@ def upgrade() -> None:
         batch_op.create_index("ix_finding_integration_status", ["integration", "status", "check"], unique=False)
 
     op.create_table(
+        "flow_run",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("integration", sa.String(length=64), nullable=False),
+        sa.Column("flow", sa.String(length=32), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("written", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("dead", sa.Integer(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_flow_run")),
+    )
+    with op.batch_alter_table("flow_run", schema=None) as batch_op:
+        batch_op.create_index("ix_flow_run_latest", ["integration", "flow", "finished_at"], unique=False)
+
+    op.create_table(
         "job_slot",
         sa.Column("job", sa.String(length=128), nullable=False),
         sa.Column("slot", sa.String(length=64), nullable=False),
@@ -105,6 +146,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_silence")),
+    )
+    op.create_table(
+        "slack_card",
+        sa.Column("group_key", sa.String(length=255), nullable=False),
+        sa.Column("channel", sa.String(length=128), nullable=False),
+        sa.Column("ts", sa.String(length=64), nullable=True),
+        sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_digest", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("group_key", "channel", name=op.f("pk_slack_card")),
     )
     op.create_table(
         "sync_record",
@@ -159,15 +209,22 @@ def downgrade() -> None:
         batch_op.drop_index("ix_sync_record_state")
 
     op.drop_table("sync_record")
+    op.drop_table("slack_card")
     op.drop_table("silence")
     op.drop_table("job_slot")
+    with op.batch_alter_table("flow_run", schema=None) as batch_op:
+        batch_op.drop_index("ix_flow_run_latest")
+
+    op.drop_table("flow_run")
     with op.batch_alter_table("finding", schema=None) as batch_op:
         batch_op.drop_index("ix_finding_integration_status")
 
     op.drop_table("finding")
+    op.drop_table("digest")
     op.drop_table("delivery")
     op.drop_table("cursor")
     with op.batch_alter_table("check_run", schema=None) as batch_op:
         batch_op.drop_index("ix_check_run_latest")
 
     op.drop_table("check_run")
+    op.drop_table("channel_state")

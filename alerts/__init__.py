@@ -1,0 +1,1 @@
+"""Notifiers: Slack and email (they import only watchdog.notify and their templates)."""

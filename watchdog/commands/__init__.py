@@ -1,0 +1,1 @@
+"""One module per ``watchdog`` sub-command; each exposes ``register(subparsers)``."""
