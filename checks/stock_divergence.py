@@ -1,63 +1,30 @@
 """stock_divergence: Magento's source quantity differs from what Stokly says it should be.
 
-Expected quantity at the mapped MSI source, per SKU (integration-patterns.md 5.6)::
-
-    expected = Stokly available at the designated location
-             + quantity of Magento orders Stokly has imported whose Magento shipment is not created yet
-
-Orders Stokly has not imported are protected by Magento's own reservation, so they
-are not added back. Magento higher than expected is oversell risk (critical);
+The expected quantity is the one the stock push sends (``watchdog.stockmath``, from
+integration-patterns.md 5.6): Stokly available at the designated location plus the
+quantity of imported, not yet shipped Magento orders. Magento higher than expected is oversell risk (critical);
 lower is undersell (warning). SKUs with Magento order activity inside the settle
 window are in flight and skipped; SKUs Stokly does not know are ``sku_mismatch``'s.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
 from watchdog.findings import Check, CheckContext, Finding, NotEvaluated, Severity, Team, need
-from watchdog.model import Order, SaleOrder, StockLevel
+from watchdog.model import Order
+from watchdog.stockmath import available_at, open_imported_quantities
 
-__all__ = ["StockDivergence", "open_imported_quantities", "stock_carrying_lines"]
+__all__ = ["StockDivergence"]
 
-STOCK_TYPES = frozenset({"simple", "virtual"})
-CLOSED_STATES = frozenset({"canceled", "closed", "complete"})
 ZERO = Decimal(0)
-
-
-def stock_carrying_lines(order: Order) -> Iterable[tuple[str, Decimal]]:
-    """(sku, quantity still to ship) of the lines that hold stock: simple/virtual lines only.
-
-    A configurable parent and its child carry the same SKU; only the child (a simple)
-    counts. Bundle parents never count; their children do.
-    """
-    for line in order.lines:
-        if line.product_type in STOCK_TYPES and line.qty_to_ship > 0:
-            yield line.sku, line.qty_to_ship
-
-
-def open_imported_quantities(orders: Iterable[Order], sale_orders: Iterable[SaleOrder]) -> dict[str, Decimal]:
-    """Per SKU: quantity of Magento orders Stokly has imported that Magento has not shipped yet."""
-    imported = {so.source_reference_id for so in sale_orders if so.source_reference_id and so.stage != "removed"}
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for order in orders:
-        if order.state in CLOSED_STATES or order.increment_id not in imported:
-            continue
-        for sku, qty in stock_carrying_lines(order):
-            totals[sku] += qty
-    return dict(totals)
 
 
 def _in_flight(orders: Iterable[Order], since: datetime) -> set[str]:
     return {line.sku for o in orders if o.updated_at >= since for line in o.lines}
-
-
-def _available(levels: Iterable[StockLevel], location_id: str) -> dict[str, Decimal]:
-    return {lv.sku: lv.available for lv in levels if lv.location_id == location_id}
 
 
 class StockDivergence:
@@ -74,7 +41,7 @@ class StockDivergence:
             raise NotEvaluated("stokly.designated_location", "no designated Stokly location (see unlocated_stock)")
         items = {i.sku: i for i in need(ctx.stokly.items, "stokly.items") if i.active}
         orders = need(ctx.magento.orders, "magento.orders")
-        available = _available(need(ctx.stokly.stock_levels, "stokly.stock_levels"), location)
+        available = available_at(need(ctx.stokly.stock_levels, "stokly.stock_levels"), location)
         reserved = open_imported_quantities(orders, need(ctx.stokly.sale_orders, "stokly.sale_orders"))
         settle = ctx.duration("settle", timedelta(minutes=10))
         busy = _in_flight(orders, ctx.now - settle)
