@@ -212,6 +212,7 @@ class Shipment:
     tracks: tuple[Track, ...] = ()
     source_code: str | None = None
     comments: tuple[str, ...] = ()
+    updated_at: datetime | None = None  # the keyset cursor of the changed-since reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +254,7 @@ class MagentoInvoice:
     state: int  # 1 open, 2 paid, 3 canceled
     grand_total: Decimal
     tax_amount: Decimal
+    updated_at: datetime | None = None  # the keyset cursor of the changed-since reader
 
 
 # --------------------------------------------------------------------------- Stokly
@@ -353,6 +355,7 @@ class SaleOrderLine:
     unit_tax: Decimal
     status: str = "unprocessed"
     parent_id: str | None = None
+    quantity_cancelled: Decimal = ZERO  # cancelled by an early refund (the amend is assumed)
 
 
 @dataclass(frozen=True, slots=True)
