@@ -7,7 +7,8 @@ Rules match ``"METHOD /path"`` by regular expression and apply one fault:
 - ``rate_limit``: answer 429 with ``Retry-After: retry_after`` and the system's body;
 - ``timeout``: sleep ``latency_s`` (default 30 s, longer than any client timeout), then answer;
 - ``malformed``: answer 200 with a body that is not JSON;
-- ``truncated``: run the request, then cut the JSON body in half (the write *did* happen).
+- ``truncated``: run the request, then send half the body and drop the connection (the write
+  *did* happen).
 
 A rule fires with ``probability`` (seeded RNG: runs repeat) and at most ``count`` times.
 ``base_latency_s`` delays every API request (benchmarks use it as network latency).
@@ -154,6 +155,11 @@ class FaultMiddleware:
         await _send_raw(send, status, body, content_type, headers)
 
     async def _send_truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request, then send half the body under the full Content-Length and stop.
+
+        Over real HTTP the server then drops the connection (as a dying proxy does), so even a
+        bare scalar body such as ``50`` cannot arrive as a shorter, still valid ``5``.
+        """
         captured: dict[str, Any] = {"status": 200, "headers": [], "body": b""}
 
         async def capture(message: Message) -> None:
@@ -166,11 +172,10 @@ class FaultMiddleware:
                 captured["body"] += message.get("body", b"")
 
         await self.app(scope, receive, capture)
-        body: bytes = captured["body"]
-        cut = body[: max(1, len(body) // 2)] if len(body) > 1 else b"{"
-        headers = [*captured["headers"], (b"content-length", str(len(cut)).encode())]
+        body: bytes = captured["body"] or b"{}"
+        headers = [*captured["headers"], (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": captured["status"], "headers": headers})
-        await send({"type": "http.response.body", "body": cut})
+        await send({"type": "http.response.body", "body": body[: len(body) // 2]})
 
 
 async def _send_raw(send: Send, status: int, body: bytes, content_type: str, extra: dict[str, str]) -> None:
