@@ -73,7 +73,7 @@ class FindingRow(Base):
     subject: Mapped[str] = mapped_column(String(255))
     severity: Mapped[str] = mapped_column(String(16))
     owner: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))  # open | resolved
+    status: Mapped[str] = mapped_column(String(16))  # pending | open | resolved
     summary: Mapped[str] = mapped_column(Text)
     measures: Mapped[dict[str, Any]] = mapped_column(default=dict)
     links: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -104,6 +104,9 @@ class TransitionRow(Base):
     previous_severity: Mapped[str | None] = mapped_column(String(16))
     summary: Mapped[str] = mapped_column(Text)
     measures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    muted_by: Mapped[str | None] = mapped_column(String(160))  # "silence:<id>" or "ack:<who>": do not notify
+
+    __table_args__ = (Index("ix_transition_integration_at", "integration", "at"),)
 
 
 class SilenceRow(Base):

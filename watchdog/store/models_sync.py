@@ -22,11 +22,13 @@ class SyncRecordRow(Base):
     integration: Mapped[str] = mapped_column(String(64))
     flow: Mapped[str] = mapped_column(String(32))
     source_id: Mapped[str] = mapped_column(String(128))
-    state: Mapped[str] = mapped_column(String(16))  # claimed | written | confirmed | failed | dead | quarantined
+    source_ref: Mapped[str | None] = mapped_column(String(128))  # the source's parent (a dispatch's sale order)
+    # claimed | written | confirmed | failed | dead | quarantined | skipped (seen, deliberately not synced)
+    state: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    error_class: Mapped[str | None] = mapped_column(String(16))  # transient | ambiguous | person
+    error_class: Mapped[str | None] = mapped_column(String(16))  # transient | ambiguous | waiting | person
     payload_hash: Mapped[str | None] = mapped_column(String(64))
     source_time: Mapped[datetime | None]  # when the source record happened (for lag)
     next_attempt_at: Mapped[datetime | None]
@@ -39,6 +41,8 @@ class SyncRecordRow(Base):
     __table_args__ = (
         UniqueConstraint("integration", "flow", "source_id"),
         Index("ix_sync_record_state", "integration", "flow", "state"),
+        Index("ix_sync_record_ref", "integration", "flow", "source_ref"),
+        Index("ix_sync_record_target", "integration", "flow", "target_id"),
     )
 
 

@@ -19,10 +19,28 @@ depends_on = None
 def upgrade() -> None:
 
     op.create_table(
+        "alert_group",
+        sa.Column("integration", sa.String(length=64), nullable=False),
+        sa.Column("check", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=160), nullable=False),
+        sa.Column("card_ref", sa.String(length=128), nullable=True),
+        sa.Column("shown", sa.JSON(), nullable=False),
+        sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sa.String(length=128), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("integration", "check", "channel", name=op.f("pk_alert_group")),
+    )
+    op.create_table(
         "channel_state",
-        sa.Column("channel", sa.String(length=128), nullable=False),
+        sa.Column("channel", sa.String(length=160), nullable=False),
         sa.Column("broken", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("integration", sa.String(length=64), nullable=True),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_probe_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", name=op.f("pk_channel_state")),
     )
@@ -52,31 +70,42 @@ def upgrade() -> None:
     op.create_table(
         "delivery",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("transition_id", sa.Integer(), nullable=False),
-        sa.Column("channel", sa.String(length=128), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("integration", sa.String(length=64), nullable=False),
+        sa.Column("check", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=160), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=True),
         sa.Column("claimed_by", sa.String(length=128), nullable=True),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("message_ts", sa.String(length=64), nullable=True),
+        sa.Column("message_ref", sa.String(length=128), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery")),
-        sa.UniqueConstraint("fingerprint", "transition_id", "channel", name=op.f("uq_delivery_fingerprint")),
+        sa.UniqueConstraint("transition_id", "channel", name=op.f("uq_delivery_transition_id")),
     )
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index("ix_delivery_status", ["status", "channel"], unique=False)
+
     op.create_table(
         "digest",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("integration", sa.String(length=64), nullable=False),
-        sa.Column("audience", sa.String(length=128), nullable=False),
+        sa.Column("audience", sa.String(length=160), nullable=False),
         sa.Column("period", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("claimed_by", sa.String(length=128), nullable=True),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("message_ref", sa.String(length=255), nullable=True),
+        sa.Column("figures", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_digest")),
         sa.UniqueConstraint("kind", "integration", "audience", "period", name=op.f("uq_digest_kind")),
     )
@@ -148,20 +177,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_silence")),
     )
     op.create_table(
-        "slack_card",
-        sa.Column("group_key", sa.String(length=255), nullable=False),
-        sa.Column("channel", sa.String(length=128), nullable=False),
-        sa.Column("ts", sa.String(length=64), nullable=True),
-        sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_digest", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("group_key", "channel", name=op.f("pk_slack_card")),
-    )
-    op.create_table(
         "sync_record",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("integration", sa.String(length=64), nullable=False),
         sa.Column("flow", sa.String(length=32), nullable=False),
         sa.Column("source_id", sa.String(length=128), nullable=False),
+        sa.Column("source_ref", sa.String(length=128), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("target_id", sa.String(length=128), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -180,6 +201,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sync_record", schema=None) as batch_op:
         batch_op.create_index("ix_sync_record_state", ["integration", "flow", "state"], unique=False)
+        batch_op.create_index("ix_sync_record_ref", ["integration", "flow", "source_ref"], unique=False)
+        batch_op.create_index("ix_sync_record_target", ["integration", "flow", "target_id"], unique=False)
 
     op.create_table(
         "transition",
@@ -193,23 +216,27 @@ def upgrade() -> None:
         sa.Column("previous_severity", sa.String(length=16), nullable=True),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("measures", sa.JSON(), nullable=False),
+        sa.Column("muted_by", sa.String(length=160), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transition")),
     )
     with op.batch_alter_table("transition", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_transition_fingerprint"), ["fingerprint"], unique=False)
+        batch_op.create_index("ix_transition_integration_at", ["integration", "at"], unique=False)
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("transition", schema=None) as batch_op:
+        batch_op.drop_index("ix_transition_integration_at")
         batch_op.drop_index(batch_op.f("ix_transition_fingerprint"))
 
     op.drop_table("transition")
     with op.batch_alter_table("sync_record", schema=None) as batch_op:
+        batch_op.drop_index("ix_sync_record_target")
+        batch_op.drop_index("ix_sync_record_ref")
         batch_op.drop_index("ix_sync_record_state")
 
     op.drop_table("sync_record")
-    op.drop_table("slack_card")
     op.drop_table("silence")
     op.drop_table("job_slot")
     with op.batch_alter_table("flow_run", schema=None) as batch_op:
@@ -221,6 +248,9 @@ def downgrade() -> None:
 
     op.drop_table("finding")
     op.drop_table("digest")
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivery_status")
+
     op.drop_table("delivery")
     op.drop_table("cursor")
     with op.batch_alter_table("check_run", schema=None) as batch_op:
@@ -228,3 +258,4 @@ def downgrade() -> None:
 
     op.drop_table("check_run")
     op.drop_table("channel_state")
+    op.drop_table("alert_group")
