@@ -76,7 +76,7 @@ def build_merchant(spec: ScenarioSpec, now: datetime, *, clock: SimClock | None 
     _catalogue(m, spec, rng)
     _orders(m, spec, rng)
     _settle_source_quantities(m)
-    clock.set(now - timedelta(minutes=30))
+    clock.set(now - timedelta(hours=3))  # injected failures are older than every check's settle window
     for injection in spec.injections:
         for n in range(injection.count):
             INJECT[injection.mode](m, rng, n)
@@ -287,7 +287,7 @@ def _inject_rejected_tracking(m: Merchant, rng: random.Random, n: int) -> None:
 def _inject_order_status_drift(m: Merchant, rng: random.Random, n: int) -> None:
     order_id = _place(m, rng, 9200 + n)
     sale_order = _import(m, order_id)
-    m.stokly.dispatch(sale_order, carrier="DPD", tracking_number=f"DPD{order_id:08d}", location_id=m.location_id)
+    m.stokly.dispatch(sale_order, carrier="Own van", tracking_number="", location_id=m.location_id)
     m.expected.append(Expected("order_status_drift", f"order:{m.magento.orders[order_id].increment_id}"))
 
 

@@ -55,7 +55,7 @@ MODES = (
     "missing_credit_notes",  # a Magento refund after fulfilment with no Stokly credit note
     "unlocated_stock",  # stock held at a Stokly location that feeds no Magento source
     "sku_mismatch",  # a Magento product whose SKU is a case/whitespace near-miss of a Stokly SKU
-    "order_status_drift",  # dispatched in Stokly, never shipped in Magento
+    "order_status_drift",  # dispatched in Stokly without tracking, never shipped in Magento
 )
 
 SCENARIOS = Path(__file__).parent / "scenarios"

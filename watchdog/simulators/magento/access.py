@@ -34,14 +34,17 @@ class AccessOps(RefundOps):
     """Integrations, admin users and tokens."""
 
     @locked
-    def add_integration(self, name: str = "stokly", *,
-                        resources: Iterable[str] | None = None) -> IntegrationCredentials:
+    def add_integration(self, name: str = "stokly", *, resources: Iterable[str] | None = None,
+                        credentials: IntegrationCredentials | None = None) -> IntegrationCredentials:
         """Create and activate an integration; returns its four credentials (seeded, 32 chars each).
 
-        ``resources=None`` grants every ACL resource (the "All" choice in the admin).
+        ``resources=None`` grants every ACL resource (the "All" choice in the admin);
+        ``credentials`` fixes the four values instead (``watchdog simulate`` documents its defaults).
         """
-        rec = IntegrationRec(self.next_id("integration"), name, self.random_token(), self.random_token(),
-                             self.random_token(), self.random_token(),
+        keys = ((credentials.consumer_key, credentials.consumer_secret, credentials.access_token,
+                 credentials.access_token_secret) if credentials is not None else
+                (self.random_token(), self.random_token(), self.random_token(), self.random_token()))
+        rec = IntegrationRec(self.next_id("integration"), name, *keys,
                              frozenset(resources) if resources is not None else None)
         self.integrations[rec.id] = rec
         return IntegrationCredentials(name, rec.consumer_key, rec.consumer_secret, rec.access_token,
