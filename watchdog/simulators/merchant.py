@@ -31,9 +31,12 @@ from watchdog.simulators.scenario import Expected, ScenarioSpec, SimClock
 from watchdog.simulators.stokly.records import CreditLineSpec, CreditNoteSpec, LineSpec, Shipping
 from watchdog.simulators.stokly.state import StoklyState
 
-__all__ = ["SOURCE_CODE", "Merchant", "build_merchant"]
+__all__ = ["CHANNEL_ID", "LOCATION_ID", "SOURCE_CODE", "Merchant", "build_merchant"]
 
 SOURCE_CODE = "stokly_main"
+#: Fixed ids, so a config file can name the simulated channel and designated location.
+CHANNEL_ID = "4a10a925-6fce-47dc-83a1-2331ffb4179c"
+LOCATION_ID = "55c142b5-f047-441b-8b06-47df61f94b67"
 STOCK_ID = 1
 TAX_RATES = (Decimal(20), Decimal(20), Decimal(5), Decimal(0))
 CENTS = Decimal("0.01")
@@ -67,9 +70,10 @@ def build_merchant(spec: ScenarioSpec, now: datetime, *, clock: SimClock | None 
     rng = random.Random(spec.seed)
     magento = MagentoState(seed=spec.seed, clock=clock)
     stokly = StoklyState(seed=spec.seed, clock=clock)
-    main = stokly.add_location("Main warehouse")
+    main = stokly.add_location("Main warehouse", location_id=LOCATION_ID)
     overflow = stokly.add_location("Overflow store")
-    channel = stokly.add_channel("Magento UK", allocate_sold_location_id=main, inventory_location_ids=[main])
+    channel = stokly.add_channel("Magento UK", allocate_sold_location_id=main, inventory_location_ids=[main],
+                                 channel_id=CHANNEL_ID)
     m = Merchant(magento, stokly, clock, now, channel, main, overflow)
     magento.add_source(SOURCE_CODE, "Stokly main warehouse")
     magento.link_source(STOCK_ID, SOURCE_CODE)
