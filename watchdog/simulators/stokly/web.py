@@ -60,7 +60,12 @@ def error_response(status: int, message: str, headers: Mapping[str, str] | None 
 
 def render_error(status: int) -> tuple[bytes, str]:
     """Stokly's error body for an injected fault of this status (``FaultMiddleware``'s renderer)."""
-    message = {429: MSG_RATE_LIMITED, 404: MSG_NOT_FOUND}.get(status, "Internal server error")
+    if status in (429, 404):
+        message = MSG_RATE_LIMITED if status == 429 else MSG_NOT_FOUND
+    elif status < 500:
+        message = "Request rejected"
+    else:
+        message = "Internal server error"
     return json.dumps({"message": message}).encode(), "application/json"
 
 
