@@ -27,6 +27,7 @@ __all__ = [
     "ConfigError",
     "DatabaseConfig",
     "EmailConfig",
+    "KNOWN_KEYS",
     "IntegrationConfig",
     "MagentoConfig",
     "Problem",
@@ -40,6 +41,29 @@ __all__ = [
 ]
 
 TEAMS = ("finance", "operations", "ecommerce", "platform")
+
+#: Every key the loader accepts, per table ("" is the top level). docs/configuration.md documents
+#: each one, and tests/config/test_docs.py keeps the two in step. ``integrations.checks.<id>``
+#: and ``integrations.routes`` take free keys (check ids with their settings; teams).
+KNOWN_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "": frozenset({"server", "database", "integrations", "slack", "email", "schedule"}),
+    "server": frozenset({"listen"}),
+    "database": frozenset({"url"}),
+    "integrations": frozenset({"name", "currency", "timezone", "magento", "stokly", "sync", "checks", "routes"}),
+    "integrations.magento": frozenset({
+        "base_url", "auth", "source_code", "stock_id", "timeout_s", "concurrency", "rate_per_s", "token_env",
+        "consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env"}),
+    "integrations.stokly": frozenset({
+        "base_url", "account_key_env", "client_id_env", "client_secret_env", "channel_id", "location_id",
+        "timeout_s", "concurrency", "rate_per_s"}),
+    "integrations.sync": frozenset({
+        "import_states", "attach_tracking_to_existing_shipment", "overlap", "settle", "max_attempts",
+        "refund_before_fulfilment"}),
+    "slack": frozenset({"token_env", "base_url"}),
+    "email": frozenset({"smtp_host", "smtp_port", "starttls", "ssl", "username_env", "password_env", "from", "to"}),
+    "schedule": frozenset({"orders", "stock", "fulfilment", "refunds", "checks", "full_stock_push", "slack_digest",
+                           "email_digest"}),
+})
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -202,7 +226,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
 def config_from_mapping(raw: Mapping[str, Any], file: str, env: Mapping[str, str]) -> Config:
     """Validate an already-parsed TOML document. Raises ConfigError with every problem."""
     r = _Reader(file, env)
-    r.unknown_keys(raw, "", {"server", "database", "integrations", "slack", "email", "schedule"})
+    r.unknown_keys(raw, "", KNOWN_KEYS[""])
     integrations = tuple(
         _integration(r, item, f"integrations[{i}]") for i, item in enumerate(r.list_of_tables(raw, "integrations"))
     )
@@ -217,7 +241,7 @@ def config_from_mapping(raw: Mapping[str, Any], file: str, env: Mapping[str, str
         source=file,
         integrations=tuple(i for i in integrations if i is not None),
         server=_server(r, r.table(raw, "server")),
-        database=DatabaseConfig(url=r.text(r.table(raw, "database"), "database.url", "sqlite:///watchdog.db")),
+        database=_database(r, r.table(raw, "database")),
         slack=_slack(r, r.table(raw, "slack")),
         email=_email(r, r.table(raw, "email")),
         schedule=_schedule(r, r.table(raw, "schedule")),
@@ -228,7 +252,7 @@ def config_from_mapping(raw: Mapping[str, Any], file: str, env: Mapping[str, str
 
 
 def _server(r: _Reader, t: Mapping[str, Any]) -> ServerConfig:
-    r.unknown_keys(t, "server", {"listen"})
+    r.unknown_keys(t, "server", KNOWN_KEYS["server"])
     listen = r.text(t, "server.listen", "127.0.0.1:9464")
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
@@ -237,8 +261,17 @@ def _server(r: _Reader, t: Mapping[str, Any]) -> ServerConfig:
     return ServerConfig(listen=listen)
 
 
+def _database(r: _Reader, t: Mapping[str, Any]) -> DatabaseConfig:
+    r.unknown_keys(t, "database", KNOWN_KEYS["database"])
+    url = r.text(t, "database.url", "sqlite:///watchdog.db")
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
+        r.problem("database.url", f"{url.split('://')[0]!r} databases are not supported: use sqlite:/// or "
+                  "postgresql+psycopg://")
+    return DatabaseConfig(url=url)
+
+
 def _integration(r: _Reader, t: Mapping[str, Any], key: str) -> IntegrationConfig | None:
-    r.unknown_keys(t, key, {"name", "currency", "timezone", "magento", "stokly", "sync", "checks", "routes"})
+    r.unknown_keys(t, key, KNOWN_KEYS["integrations"])
     name = r.text(t, f"{key}.name", None)
     if name is not None and not NAME_RE.match(name):
         r.problem(f"{key}.name", f"{name!r} must be lowercase letters, digits, '-' or '_' (max 63)")
@@ -265,8 +298,7 @@ def _integration(r: _Reader, t: Mapping[str, Any], key: str) -> IntegrationConfi
 
 def _magento(r: _Reader, t: Mapping[str, Any], key: str) -> MagentoConfig | None:
     secrets = ("token_env", "consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env")
-    r.unknown_keys(t, key, {"base_url", "auth", "source_code", "stock_id", "timeout_s", "concurrency", "rate_per_s",
-                            *secrets})
+    r.unknown_keys(t, key, KNOWN_KEYS["integrations.magento"])
     base_url = r.url(t, f"{key}.base_url")
     auth = r.text(t, f"{key}.auth", "oauth1")
     values: dict[str, Secret | None] = {}
@@ -288,8 +320,7 @@ def _magento(r: _Reader, t: Mapping[str, Any], key: str) -> MagentoConfig | None
 
 
 def _stokly(r: _Reader, t: Mapping[str, Any], key: str) -> StoklyConfig | None:
-    r.unknown_keys(t, key, {"base_url", "account_key_env", "client_id_env", "client_secret_env", "channel_id",
-                            "location_id", "timeout_s", "concurrency", "rate_per_s"})
+    r.unknown_keys(t, key, KNOWN_KEYS["integrations.stokly"])
     base_url = r.url(t, f"{key}.base_url")
     account = r.secret(t, f"{key}.account_key_env")
     client_id = r.secret(t, f"{key}.client_id_env")
@@ -306,8 +337,7 @@ def _stokly(r: _Reader, t: Mapping[str, Any], key: str) -> StoklyConfig | None:
 
 
 def _sync(r: _Reader, t: Mapping[str, Any], key: str) -> SyncConfig:
-    r.unknown_keys(t, key, {"import_states", "attach_tracking_to_existing_shipment", "overlap", "settle",
-                            "max_attempts", "refund_before_fulfilment"})
+    r.unknown_keys(t, key, KNOWN_KEYS["integrations.sync"])
     states = r.str_list(t, f"{key}.import_states", ["processing"])
     refund_mode = r.text(t, f"{key}.refund_before_fulfilment", "amend_order")
     if refund_mode not in ("amend_order", "hold"):
@@ -333,14 +363,13 @@ def _routes(r: _Reader, t: Mapping[str, Any], key: str) -> Mapping[str, str]:
 
 
 def _slack(r: _Reader, t: Mapping[str, Any]) -> SlackConfig:
-    r.unknown_keys(t, "slack", {"token_env", "base_url"})
+    r.unknown_keys(t, "slack", KNOWN_KEYS["slack"])
     token = r.secret(t, "slack.token_env") if "token_env" in t else None
     return SlackConfig(token=token, base_url=r.text(t, "slack.base_url", "https://slack.com/api/"))
 
 
 def _email(r: _Reader, t: Mapping[str, Any]) -> EmailConfig:
-    r.unknown_keys(t, "email", {"smtp_host", "smtp_port", "starttls", "ssl", "username_env", "password_env", "from",
-                                "to"})
+    r.unknown_keys(t, "email", KNOWN_KEYS["email"])
     return EmailConfig(
         smtp_host=r.text(t, "email.smtp_host", ""), smtp_port=r.integer(t, "email.smtp_port", 587, minimum=1),
         starttls=r.flag(t, "email.starttls", True), ssl=r.flag(t, "email.ssl", False),
@@ -351,8 +380,7 @@ def _email(r: _Reader, t: Mapping[str, Any]) -> EmailConfig:
 
 
 def _schedule(r: _Reader, t: Mapping[str, Any]) -> ScheduleConfig:
-    r.unknown_keys(t, "schedule", {"orders", "stock", "fulfilment", "refunds", "checks", "full_stock_push",
-                                   "slack_digest", "email_digest"})
+    r.unknown_keys(t, "schedule", KNOWN_KEYS["schedule"])
     return ScheduleConfig(
         orders=r.duration(t, "schedule.orders", "60s"), stock=r.duration(t, "schedule.stock", "60s"),
         fulfilment=r.duration(t, "schedule.fulfilment", "60s"), refunds=r.duration(t, "schedule.refunds", "5m"),
@@ -375,7 +403,7 @@ class _Reader:
     def problem(self, key: str, reason: str) -> None:
         self.problems.append(Problem(self.file, key, reason))
 
-    def unknown_keys(self, t: Mapping[str, Any], key: str, known: set[str]) -> None:
+    def unknown_keys(self, t: Mapping[str, Any], key: str, known: frozenset[str]) -> None:
         for name in sorted(set(t) - known):
             self.problem(f"{key}.{name}" if key else name, "unknown key")
 
