@@ -17,17 +17,17 @@ from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from watchdog.config_reader import Problem, Reader
 from watchdog.durations import parse_duration
 from watchdog.secret import Secret
 
 __all__ = [
+    "KNOWN_KEYS",
     "Config",
     "ConfigError",
     "DatabaseConfig",
     "EmailConfig",
-    "KNOWN_KEYS",
     "IntegrationConfig",
     "MagentoConfig",
     "Problem",
@@ -65,16 +65,6 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({
                            "email_digest"}),
 })
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    key: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.reason}"
 
 
 class ConfigError(Exception):
@@ -225,7 +215,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
 
 def config_from_mapping(raw: Mapping[str, Any], file: str, env: Mapping[str, str]) -> Config:
     """Validate an already-parsed TOML document. Raises ConfigError with every problem."""
-    r = _Reader(file, env)
+    r = Reader(file, env)
     r.unknown_keys(raw, "", KNOWN_KEYS[""])
     integrations = tuple(
         _integration(r, item, f"integrations[{i}]") for i, item in enumerate(r.list_of_tables(raw, "integrations"))
@@ -251,7 +241,7 @@ def config_from_mapping(raw: Mapping[str, Any], file: str, env: Mapping[str, str
     return config
 
 
-def _server(r: _Reader, t: Mapping[str, Any]) -> ServerConfig:
+def _server(r: Reader, t: Mapping[str, Any]) -> ServerConfig:
     r.unknown_keys(t, "server", KNOWN_KEYS["server"])
     listen = r.text(t, "server.listen", "127.0.0.1:9464")
     host, _, port = listen.rpartition(":")
@@ -261,7 +251,7 @@ def _server(r: _Reader, t: Mapping[str, Any]) -> ServerConfig:
     return ServerConfig(listen=listen)
 
 
-def _database(r: _Reader, t: Mapping[str, Any]) -> DatabaseConfig:
+def _database(r: Reader, t: Mapping[str, Any]) -> DatabaseConfig:
     r.unknown_keys(t, "database", KNOWN_KEYS["database"])
     url = r.text(t, "database.url", "sqlite:///watchdog.db")
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
@@ -270,7 +260,7 @@ def _database(r: _Reader, t: Mapping[str, Any]) -> DatabaseConfig:
     return DatabaseConfig(url=url)
 
 
-def _integration(r: _Reader, t: Mapping[str, Any], key: str) -> IntegrationConfig | None:
+def _integration(r: Reader, t: Mapping[str, Any], key: str) -> IntegrationConfig | None:
     r.unknown_keys(t, key, KNOWN_KEYS["integrations"])
     name = r.text(t, f"{key}.name", None)
     if name is not None and not NAME_RE.match(name):
@@ -296,7 +286,7 @@ def _integration(r: _Reader, t: Mapping[str, Any], key: str) -> IntegrationConfi
                              sync=sync, checks=frozen_checks, routes=routes)
 
 
-def _magento(r: _Reader, t: Mapping[str, Any], key: str) -> MagentoConfig | None:
+def _magento(r: Reader, t: Mapping[str, Any], key: str) -> MagentoConfig | None:
     secrets = ("token_env", "consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env")
     r.unknown_keys(t, key, KNOWN_KEYS["integrations.magento"])
     base_url = r.url(t, f"{key}.base_url")
@@ -319,7 +309,7 @@ def _magento(r: _Reader, t: Mapping[str, Any], key: str) -> MagentoConfig | None
     )
 
 
-def _stokly(r: _Reader, t: Mapping[str, Any], key: str) -> StoklyConfig | None:
+def _stokly(r: Reader, t: Mapping[str, Any], key: str) -> StoklyConfig | None:
     r.unknown_keys(t, key, KNOWN_KEYS["integrations.stokly"])
     base_url = r.url(t, f"{key}.base_url")
     account = r.secret(t, f"{key}.account_key_env")
@@ -336,7 +326,7 @@ def _stokly(r: _Reader, t: Mapping[str, Any], key: str) -> StoklyConfig | None:
     )
 
 
-def _sync(r: _Reader, t: Mapping[str, Any], key: str) -> SyncConfig:
+def _sync(r: Reader, t: Mapping[str, Any], key: str) -> SyncConfig:
     r.unknown_keys(t, key, KNOWN_KEYS["integrations.sync"])
     states = r.str_list(t, f"{key}.import_states", ["processing"])
     refund_mode = r.text(t, f"{key}.refund_before_fulfilment", "amend_order")
@@ -350,7 +340,7 @@ def _sync(r: _Reader, t: Mapping[str, Any], key: str) -> SyncConfig:
     )
 
 
-def _routes(r: _Reader, t: Mapping[str, Any], key: str) -> Mapping[str, str]:
+def _routes(r: Reader, t: Mapping[str, Any], key: str) -> Mapping[str, str]:
     routes: dict[str, str] = {}
     for team, channel in t.items():
         if team not in TEAMS:
@@ -362,13 +352,13 @@ def _routes(r: _Reader, t: Mapping[str, Any], key: str) -> Mapping[str, str]:
     return MappingProxyType(routes)
 
 
-def _slack(r: _Reader, t: Mapping[str, Any]) -> SlackConfig:
+def _slack(r: Reader, t: Mapping[str, Any]) -> SlackConfig:
     r.unknown_keys(t, "slack", KNOWN_KEYS["slack"])
     token = r.secret(t, "slack.token_env") if "token_env" in t else None
     return SlackConfig(token=token, base_url=r.text(t, "slack.base_url", "https://slack.com/api/"))
 
 
-def _email(r: _Reader, t: Mapping[str, Any]) -> EmailConfig:
+def _email(r: Reader, t: Mapping[str, Any]) -> EmailConfig:
     r.unknown_keys(t, "email", KNOWN_KEYS["email"])
     return EmailConfig(
         smtp_host=r.text(t, "email.smtp_host", ""), smtp_port=r.integer(t, "email.smtp_port", 587, minimum=1),
@@ -379,7 +369,7 @@ def _email(r: _Reader, t: Mapping[str, Any]) -> EmailConfig:
     )
 
 
-def _schedule(r: _Reader, t: Mapping[str, Any]) -> ScheduleConfig:
+def _schedule(r: Reader, t: Mapping[str, Any]) -> ScheduleConfig:
     r.unknown_keys(t, "schedule", KNOWN_KEYS["schedule"])
     return ScheduleConfig(
         orders=r.duration(t, "schedule.orders", "60s"), stock=r.duration(t, "schedule.stock", "60s"),
@@ -390,132 +380,3 @@ def _schedule(r: _Reader, t: Mapping[str, Any]) -> ScheduleConfig:
                            r.str_list(t, "schedule.slack_digest", ["08:00", "16:00"])),
         email_digest=r.clock_time(t, "schedule.email_digest", "07:30"),
     )
-
-
-class _Reader:
-    """Typed getters that record a Problem instead of raising, so every problem is reported."""
-
-    def __init__(self, file: str, env: Mapping[str, str]) -> None:
-        self.file = file
-        self.env = env
-        self.problems: list[Problem] = []
-
-    def problem(self, key: str, reason: str) -> None:
-        self.problems.append(Problem(self.file, key, reason))
-
-    def unknown_keys(self, t: Mapping[str, Any], key: str, known: frozenset[str]) -> None:
-        for name in sorted(set(t) - known):
-            self.problem(f"{key}.{name}" if key else name, "unknown key")
-
-    def table(self, t: Mapping[str, Any], name: str, *, required: str | None = None) -> Mapping[str, Any]:
-        value = t.get(name)
-        if value is None:
-            if required:
-                self.problem(required, "missing table")
-            return {}
-        if not isinstance(value, Mapping):
-            self.problem(required or name, "must be a table")
-            return {}
-        return value
-
-    def list_of_tables(self, t: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
-        value = t.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-            self.problem(name, "must be an array of tables ([[integrations]])")
-            return []
-        return value
-
-    def _get(self, t: Mapping[str, Any], key: str) -> Any:
-        return t.get(key.rsplit(".", 1)[-1])
-
-    def text(self, t: Mapping[str, Any], key: str, default: Any) -> Any:
-        value = self._get(t, key)
-        if value is None:
-            if default is None:
-                self.problem(key, "missing")
-            return default
-        if not isinstance(value, str):
-            self.problem(key, f"must be a string, got {type(value).__name__}")
-            return default
-        return value
-
-    def url(self, t: Mapping[str, Any], key: str) -> str | None:
-        value: str | None = self.text(t, key, None)
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            self.problem(key, f"{value!r} is not an http(s) URL")
-            return None
-        return value.rstrip("/") if value else None
-
-    def integer(self, t: Mapping[str, Any], key: str, default: int, *, minimum: int | None = None) -> int:
-        value = self._get(t, key)
-        if value is None:
-            return default
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.problem(key, f"must be an integer, got {type(value).__name__}")
-            return default
-        if minimum is not None and value < minimum:
-            self.problem(key, f"must be at least {minimum}")
-            return default
-        return value
-
-    def number(self, t: Mapping[str, Any], key: str, default: float) -> float:
-        value = self._get(t, key)
-        if value is None:
-            return default
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            self.problem(key, "must be a non-negative number")
-            return default
-        return float(value)
-
-    def flag(self, t: Mapping[str, Any], key: str, default: bool) -> bool:
-        value = self._get(t, key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.problem(key, "must be true or false")
-            return default
-        return value
-
-    def str_list(self, t: Mapping[str, Any], key: str, default: list[str]) -> list[str]:
-        value = self._get(t, key)
-        if value is None:
-            return default
-        if isinstance(value, str):
-            return [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(key, "must be a list of strings")
-            return default
-        return value
-
-    def duration(self, t: Mapping[str, Any], key: str, default: str) -> timedelta:
-        value = self.text(t, key, default)
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.problem(key, str(exc))
-            return parse_duration(default)
-
-    def clock_time(self, t: Mapping[str, Any], key: str, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
-            self.problem(key, f"{value!r} is not a time of day like '07:30'")
-        return str(value)
-
-    def timezone(self, value: str, key: str) -> None:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.problem(key, f"{value!r} is not a known time zone")
-
-    def secret(self, t: Mapping[str, Any], key: str) -> Secret | None:
-        """The value of the environment variable named by the ``*_env`` key ``key``."""
-        var = self.text(t, key, None)
-        if var is None:
-            return None
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
-            self.problem(key, f"{var!r} is not an environment variable name")
-            return None
-        value = self.env.get(var)
-        if not value:
-            self.problem(key, f"environment variable {var} is not set")
-            return None
-        return Secret(value)
