@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from watchdog.config import IntegrationConfig
 from watchdog.durations import parse_duration
@@ -102,13 +102,26 @@ class _Evaluation:
     seconds: float
 
 
+class EngineObserver(Protocol):
+    """Told what a run did, after it is persisted; ``watchdog.metrics.Metrics`` satisfies it."""
+
+    def source_checked(self, integration: str, system: str, up: bool, at: datetime, reason: str = "") -> None: ...
+
+    def check_ran(self, integration: str, check: str, outcome: str, at: datetime) -> None: ...
+
+    def finding_opened(self, integration: str, check: str, severity: str) -> None: ...
+
+    def finding_resolved(self, integration: str, check: str, severity: str) -> None: ...
+
+
 def run_checks(store: Store, integration: IntegrationConfig, magento: MagentoSnapshot, stokly: StoklySnapshot,
                ledger: LedgerView, now: datetime, *, registry: Registry | None = None, policy: Policy | None = None,
-               timer: Timer = time.perf_counter) -> RunSummary:
+               timer: Timer = time.perf_counter, observer: EngineObserver | None = None) -> RunSummary:
     """Run every check once and persist the lifecycle in one transaction; the run's summary.
 
     A check's crash never escapes. Raises RegistryError (default registry), ValueError (a bad
     ``resolve_after``/``pending_for`` setting) or a database error; nothing is written then.
+    ``observer`` hears about sources, check outcomes and opened/resolved findings afterwards.
     """
     registry = registry if registry is not None else default_registry()
     policy = policy if policy is not None else policy_from_config(integration)
@@ -131,8 +144,25 @@ def run_checks(store: Store, integration: IntegrationConfig, magento: MagentoSna
     seconds = {cid: ev.seconds for cid, ev in evaluations.items()}
     checks = {cid: CheckSummary(outcome=r.outcome, open=counts.get(cid, 0), findings=len(r.findings), error=r.error,
                                 seconds=seconds.get(cid, 0.0)) for cid, r in results.items()}
-    return RunSummary(integration=integration.name, at=now, checks=MappingProxyType(checks),
-                      transitions=tuple(transitions), unreachable=MappingProxyType(unreachable))
+    summary = RunSummary(integration=integration.name, at=now, checks=MappingProxyType(checks),
+                         transitions=tuple(transitions), unreachable=MappingProxyType(unreachable))
+    if observer is not None:
+        _report(observer, summary)
+    return summary
+
+
+def _report(observer: EngineObserver, summary: RunSummary) -> None:
+    name, at = summary.integration, summary.at
+    for system in ("magento", "stokly"):
+        observer.source_checked(name, system, system not in summary.unreachable, at,
+                                summary.unreachable.get(system, ""))
+    for check_id, result in summary.checks.items():
+        observer.check_ran(name, check_id, result.outcome, at)
+    for t in summary.transitions:
+        if t.kind == "opened":
+            observer.finding_opened(name, t.check, t.severity)
+        elif t.kind == "resolved":
+            observer.finding_resolved(name, t.check, t.severity)
 
 
 def context_for(check_id: str, integration: IntegrationConfig, magento: MagentoSnapshot, stokly: StoklySnapshot,

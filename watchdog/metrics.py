@@ -56,6 +56,7 @@ OUTCOMES: Mapping[str, frozenset[str]] = {
 SYNC_BACKLOG = ("claimed", "written", "failed")  # not yet confirmed, will be retried
 SYNC_DEAD = ("dead", "quarantined")  # a person must act
 DELIVERY_PENDING = ("claimed", "retry")
+SEVERITIES = ("info", "warning", "critical")
 LAG_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 CACHE_NOTE = "Read from the store, cached up to {s:g}s and re-read after each change made by this process."
 
@@ -312,6 +313,9 @@ class Metrics:
         outcome = self._outcome("check", outcome)
         for each in OUTCOMES["check"]:
             self.check_runs.labels(integration, check, each)  # pre-initialise: rates work from the first run
+        for severity in SEVERITIES:
+            self.findings_opened.labels(integration, check, severity)
+            self.findings_resolved.labels(integration, check, severity)
         self.check_runs.labels(integration, check, outcome).inc()
         self._latest.note(("check_run", integration, check), at)
         if outcome == "ok":
