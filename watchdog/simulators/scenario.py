@@ -28,12 +28,13 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from watchdog.durations import parse_duration
+from watchdog.simulators.clock import SimClock
 
 __all__ = [
     "MODES",
@@ -94,30 +95,6 @@ class Expected:
     check: str
     subject: str
     measures: Mapping[str, Decimal] = field(default_factory=dict)
-
-
-class SimClock:
-    """A clock both simulators share: set while a scenario is built, then following real time."""
-
-    def __init__(self, start: datetime) -> None:
-        self._at = start
-        self._offset: timedelta | None = None
-
-    def __call__(self) -> datetime:
-        if self._offset is not None:
-            return datetime.now(UTC) + self._offset
-        return self._at
-
-    def set(self, at: datetime) -> None:
-        """Stop the clock at ``at``."""
-        self._at, self._offset = at, None
-
-    def advance(self, by: timedelta) -> None:
-        self.set(self() + by)
-
-    def follow_real_time(self) -> None:
-        """From now on tick with the wall clock, continuing from the current reading."""
-        self._offset = self() - datetime.now(UTC)
 
 
 def load_scenario(path: str | Path) -> ScenarioSpec:

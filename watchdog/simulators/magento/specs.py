@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+from watchdog.simulators.clock import SimClock
 
 __all__ = [
     "AddressSpec",
@@ -106,26 +106,3 @@ class IntegrationCredentials:
     consumer_secret: str = field(repr=False)
     access_token: str = field(repr=False)
     access_token_secret: str = field(repr=False)
-
-
-class SimClock:
-    """A settable clock for deterministic runs: ``clock()`` returns the current UTC time."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2024, 5, 1, 9, 0, 0, tzinfo=UTC)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> datetime:
-        """Move forward by ``seconds``; returns the new time."""
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-            return self._now
-
-    def set(self, when: datetime) -> None:
-        """Jump to ``when`` (timezone-aware)."""
-        with self._lock:
-            self._now = when
