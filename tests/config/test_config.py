@@ -107,7 +107,8 @@ def test_bearer_auth_needs_only_the_token(tmp_path: Path) -> None:
         text = "\n".join(ln for ln in text.splitlines() if not ln.strip().startswith(key))
     config = load_config(write(tmp_path, text), {**ENV, "ACME_TOKEN": "tok"})
     token = config.integrations[0].magento.bearer_token
-    assert token is not None and token.reveal() == "tok"
+    assert token is not None
+    assert token.reveal() == "tok"
 
 
 def test_cli_config_check_exits_2_and_never_prints_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str],

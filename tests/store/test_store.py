@@ -46,14 +46,19 @@ def test_timestamps_come_back_aware_utc(store: Store) -> None:
     with store.session() as s:
         row = s.execute(select(CheckRunRow)).scalar_one()
     assert row.started_at == datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
-    assert row.started_at.tzinfo is not None and row.started_at.utcoffset() == timedelta(0)
+    assert row.started_at.tzinfo is not None
+    assert row.started_at.utcoffset() == timedelta(0)
+
+
+def _add_check_run(store: Store, started_at: datetime) -> None:
+    with store.session() as s:
+        s.add(CheckRunRow(integration="acme", check="x", started_at=started_at, finished_at=NOW, outcome="ok"))
+        s.flush()
 
 
 def test_naive_datetimes_are_refused(store: Store) -> None:
-    with pytest.raises(Exception, match="naive datetime"), store.session() as s:
-        s.add(CheckRunRow(integration="acme", check="x", started_at=datetime(2026, 1, 1),
-                          finished_at=NOW, outcome="ok"))
-        s.flush()
+    with pytest.raises(Exception, match="naive datetime"):
+        _add_check_run(store, datetime(2026, 1, 1))  # a naive datetime: the point of the test
 
 
 def _sync_row(source_id: str) -> dict[str, object]:
@@ -71,11 +76,16 @@ def test_insert_if_absent_claims_once(store: Store) -> None:
         assert len(s.execute(select(SyncRecordRow)).scalars().all()) == 2
 
 
-def test_sync_record_is_unique_per_integration_flow_and_source(store: Store) -> None:
-    with pytest.raises(IntegrityError), store.session() as s:
-        s.add(SyncRecordRow(**_sync_row("7")))
-        s.add(SyncRecordRow(**_sync_row("7")))
+def _add_twice(store: Store, source_id: str) -> None:
+    with store.session() as s:
+        s.add(SyncRecordRow(**_sync_row(source_id)))
+        s.add(SyncRecordRow(**_sync_row(source_id)))
         s.flush()
+
+
+def test_sync_record_is_unique_per_integration_flow_and_source(store: Store) -> None:
+    with pytest.raises(IntegrityError):
+        _add_twice(store, "7")
 
 
 def test_concurrent_claims_have_exactly_one_winner(store: Store) -> None:
