@@ -1,4 +1,4 @@
-"""Tables of the sync worker (ledger, cursors, flow runs) and the scheduler (job slots)."""
+"""Tables of the sync worker (ledger, cursors, flow runs) and the scheduler (job slots and locks)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from watchdog.store.models import Base
 
-__all__ = ["CursorRow", "FlowRunRow", "JobSlotRow", "SyncRecordRow"]
+__all__ = ["CursorRow", "FlowRunRow", "JobLockRow", "JobSlotRow", "SyncRecordRow"]
 
 
 class SyncRecordRow(Base):
@@ -58,18 +58,44 @@ class CursorRow(Base):
 
 
 class JobSlotRow(Base):
-    """The scheduler's slot ledger: each (job, slot) runs once across restarts and replicas."""
+    """The scheduler's slot ledger: each (job, slot) runs once across restarts and replicas.
+
+    Claimed with ``INSERT ... ON CONFLICT DO NOTHING``; the owner renews ``lease_until`` while
+    it runs; a ``running`` slot whose lease expired is taken over (``attempts`` + 1). A slot
+    whose owner vanished and that nobody took over in time ends ``abandoned``.
+    """
 
     __tablename__ = "job_slot"
 
     job: Mapped[str] = mapped_column(String(128), primary_key=True)
     slot: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime | None]  # when the slot starts (the scheduler always sets it)
     owner: Mapped[str] = mapped_column(String(128))
     lease_until: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # running | done | failed
+    status: Mapped[str] = mapped_column(String(16))  # running | done | failed | abandoned
+    attempts: Mapped[int] = mapped_column(default=1)  # 1 + take-overs after a lost owner
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_job_slot_due", "job", "due_at"),
+        Index("ix_job_slot_status", "status", "due_at"),
+    )
+
+
+class JobLockRow(Base):
+    """The scheduler's mutexes: a job (or a group of jobs) runs on one replica at a time.
+
+    Held for ``lease_until`` and renewed while held; taken with ``INSERT ... ON CONFLICT DO
+    NOTHING`` or a compare-and-set ``UPDATE`` once the holder released it or its lease expired.
+    """
+
+    __tablename__ = "job_lock"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    lease_until: Mapped[datetime]
 
 
 class FlowRunRow(Base):

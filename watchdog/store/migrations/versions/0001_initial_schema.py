@@ -153,17 +153,30 @@ def upgrade() -> None:
         batch_op.create_index("ix_flow_run_latest", ["integration", "flow", "finished_at"], unique=False)
 
     op.create_table(
+        "job_lock",
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("owner", sa.String(length=128), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_job_lock")),
+    )
+    op.create_table(
         "job_slot",
         sa.Column("job", sa.String(length=128), nullable=False),
         sa.Column("slot", sa.String(length=64), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("owner", sa.String(length=128), nullable=False),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("job", "slot", name=op.f("pk_job_slot")),
     )
+    with op.batch_alter_table("job_slot", schema=None) as batch_op:
+        batch_op.create_index("ix_job_slot_due", ["job", "due_at"], unique=False)
+        batch_op.create_index("ix_job_slot_status", ["status", "due_at"], unique=False)
+
     op.create_table(
         "silence",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -238,7 +251,12 @@ def downgrade() -> None:
 
     op.drop_table("sync_record")
     op.drop_table("silence")
+    with op.batch_alter_table("job_slot", schema=None) as batch_op:
+        batch_op.drop_index("ix_job_slot_status")
+        batch_op.drop_index("ix_job_slot_due")
+
     op.drop_table("job_slot")
+    op.drop_table("job_lock")
     with op.batch_alter_table("flow_run", schema=None) as batch_op:
         batch_op.drop_index("ix_flow_run_latest")
 
