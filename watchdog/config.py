@@ -61,8 +61,8 @@ KNOWN_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({
         "refund_before_fulfilment"}),
     "slack": frozenset({"token_env", "base_url"}),
     "email": frozenset({"smtp_host", "smtp_port", "starttls", "ssl", "username_env", "password_env", "from", "to"}),
-    "schedule": frozenset({"orders", "stock", "fulfilment", "refunds", "checks", "full_stock_push", "slack_digest",
-                           "email_digest"}),
+    "schedule": frozenset({"orders", "stock", "fulfilment", "refunds", "checks", "dispatch", "full_stock_push",
+                           "slack_digest", "email_digest"}),
 })
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -172,6 +172,7 @@ class ScheduleConfig:
     fulfilment: timedelta = timedelta(seconds=60)
     refunds: timedelta = timedelta(minutes=5)
     checks: timedelta = timedelta(minutes=5)
+    dispatch: timedelta = timedelta(seconds=10)
     full_stock_push: str = "02:00"
     slack_digest: tuple[str, ...] = ("08:00", "16:00")
     email_digest: str = "07:30"
@@ -371,12 +372,18 @@ def _email(r: Reader, t: Mapping[str, Any]) -> EmailConfig:
 
 def _schedule(r: Reader, t: Mapping[str, Any]) -> ScheduleConfig:
     r.unknown_keys(t, "schedule", KNOWN_KEYS["schedule"])
+    defaults = {"orders": "60s", "stock": "60s", "fulfilment": "60s", "refunds": "5m", "checks": "5m",
+                "dispatch": "10s"}
+    intervals = {name: r.duration(t, f"schedule.{name}", default) for name, default in defaults.items()}
+    for name, interval in intervals.items():
+        seconds = interval.total_seconds()
+        if seconds < 1 or seconds != int(seconds):
+            r.problem(f"schedule.{name}", f"{seconds:g}s: intervals are whole seconds, at least 1s")
+            intervals[name] = parse_duration(defaults[name])
     return ScheduleConfig(
-        orders=r.duration(t, "schedule.orders", "60s"), stock=r.duration(t, "schedule.stock", "60s"),
-        fulfilment=r.duration(t, "schedule.fulfilment", "60s"), refunds=r.duration(t, "schedule.refunds", "5m"),
-        checks=r.duration(t, "schedule.checks", "5m"),
-        full_stock_push=r.clock_time(t, "schedule.full_stock_push", "02:00"),
+        **intervals,
+        full_stock_push=r.clock_time(t, "schedule.full_stock_push", r.text(t, "schedule.full_stock_push", "02:00")),
         slack_digest=tuple(r.clock_time(t, "schedule.slack_digest", x) for x in
                            r.str_list(t, "schedule.slack_digest", ["08:00", "16:00"])),
-        email_digest=r.clock_time(t, "schedule.email_digest", "07:30"),
+        email_digest=r.clock_time(t, "schedule.email_digest", r.text(t, "schedule.email_digest", "07:30")),
     )
