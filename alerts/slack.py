@@ -27,6 +27,8 @@ The token never appears in an error, a log line or a repr.
 from __future__ import annotations
 
 import http.client
+import itertools
+import logging
 import threading
 import time
 import urllib.error
@@ -124,6 +126,29 @@ class _CardGone(Exception):
     """The card can no longer be updated; post a new one."""
 
 
+_LOGGERS = itertools.count(1)
+
+
+class _MaskToken(logging.Filter):
+    """Rewrites each record slack-sdk logs so that the token is not in it (an answer it cannot
+    decode is logged whole, and a hostile or broken server may echo the request's token)."""
+
+    def __init__(self, token: Secret) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage(), [self._token]), None
+        return True
+
+
+def _sdk_logger(token: Secret) -> logging.Logger:
+    """The logger one ``WebClient`` writes to: slack-sdk's messages, with the token masked."""
+    logger = logging.getLogger(f"alerts.slack.sdk.{next(_LOGGERS)}")
+    logger.addFilter(_MaskToken(token))
+    return logger
+
+
 class SlackNotifier:
     """Delivers group cards, thread deltas and team digests to Slack."""
 
@@ -135,7 +160,7 @@ class SlackNotifier:
         self._token = token
         self.pacer = pacer or ChannelPacer(sleep=sleep)
         self.client = WebClient(token=token.reveal(), base_url=base_url, timeout=int(max(1, timeout)),
-                                retry_handlers=[
+                                logger=_sdk_logger(token), retry_handlers=[
                                     ConnectionErrorRetryHandler(max_retry_count=1, interval_calculator=(
                                         FixedValueRetryIntervalCalculator(0.2))),
                                     RateLimitRetry(max_retry_count=2, max_wait=max_retry_after, sleep=sleep),

@@ -16,4 +16,7 @@ def parse_duration(text: str) -> timedelta:
     match = DURATION_RE.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like '60s', '5m', '1h' or '1d'")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    except OverflowError:  # more days than a timedelta holds (999999999)
+        raise ValueError(f"{text.strip()[:40]!r} is longer than any duration the service can wait") from None

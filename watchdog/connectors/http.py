@@ -22,11 +22,11 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -39,12 +39,14 @@ __all__ = [
     "RetryPolicy",
     "UpstreamError",
     "field",
+    "gather_all",
     "opt_field",
     "parse_retry_after",
     "to_decimal",
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -122,10 +124,23 @@ def opt_field(record: Mapping[str, Any], name: str, kind: type | tuple[type, ...
     return field(record, name, kind, system=system, route=route)
 
 
+#: Decimals already made, by (type, JSON value): a snapshot holds hundreds of thousands of quantities
+#: and prices, most of them a few distinct values; Decimal is immutable, so one instance serves all.
+_DECIMALS: dict[tuple[type, Any], Decimal] = {}
+_MAX_DECIMALS = 4096
+
+
 def to_decimal(value: Any, name: str, *, system: str, route: str) -> Decimal:
     """A JSON number (or numeric string, as Magento sometimes sends) as an exact Decimal."""
     if isinstance(value, bool) or value is None:
         raise MalformedResponse(system, route, f"field {name!r} is not a number", kind=ErrorKind.PERMANENT)
+    key = (type(value), value)
+    try:
+        known = _DECIMALS.get(key)
+    except TypeError:  # unhashable (a list or an object): not a number
+        known = None
+    if known is not None:
+        return known
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -133,7 +148,22 @@ def to_decimal(value: Any, name: str, *, system: str, route: str) -> Decimal:
                                 kind=ErrorKind.PERMANENT) from None
     if not number.is_finite():
         raise MalformedResponse(system, route, f"field {name!r} is not finite", kind=ErrorKind.PERMANENT)
+    if len(_DECIMALS) >= _MAX_DECIMALS:
+        _DECIMALS.clear()
+    _DECIMALS[key] = number
     return number
+
+
+async def gather_all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Every result, in order, once all have finished; then raises the first failure, if any.
+
+    Used to read the pages of a list concurrently (the client's semaphore bounds how many at once).
+    """
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------ policies

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
@@ -33,12 +34,14 @@ from watchdog.connectors.http import (
     RequestObserver,
     RetryPolicy,
     UpstreamError,
+    gather_all,
     parse_retry_after,
     to_decimal,
 )
 from watchdog.connectors.magento_json import Ctx, int_of, obj, text
 from watchdog.connectors.magento_oauth import BearerAuth, MagentoOAuth1, require_secure_transport
 from watchdog.connectors.magento_parse import (
+    configurable_links,
     parse_bulk_status,
     parse_credit_memo,
     parse_id,
@@ -95,6 +98,10 @@ SHIPMENTS: ChangeFeed[Shipment] = ChangeFeed("/shipments", parse_shipment)
 INVOICES: ChangeFeed[MagentoInvoice] = ChangeFeed("/invoices", parse_invoice)
 
 
+def _as_is(item: Any, index: int) -> Any:
+    return item
+
+
 class _Seen(NamedTuple):
     record: Any
     stamp: str
@@ -142,23 +149,34 @@ class MagentoClient(ApiClient):
         return await self.request("POST", f"/rest/V1{path}", route=route, json_body=body, idempotent=idempotent)
 
     async def _search(self, path: str, route: str, groups: Groups = (),
-                      sort: Sequence[tuple[str, str]] = (("entity_id", "ASC"),)) -> list[Any]:
-        """Every item matching ``groups``, page by page until ``total_count`` is reached."""
-        found: list[Any] = []
-        page = 1
-        while True:
-            items, total = parse_page(await self._get(path, route, criteria(groups, sort, self.page_size, page)),
-                                      route)
-            found += items
-            if page * self.page_size >= total or not items:
-                return found
-            page += 1
+                      sort: Sequence[tuple[str, str]] = (("entity_id", "ASC"),),
+                      parse: Callable[[Any, int], T] = _as_is) -> list[T]:
+        """Every item matching ``groups``, each through ``parse(item, index)`` as its page arrives.
+
+        Page 1 gives ``total_count``; the other pages are then read concurrently (the client's
+        ``concurrency`` bounds how many at once), so a long list costs about pages / concurrency
+        round trips, and only the pages in flight are held as raw JSON.
+        """
+        first, total = await self._search_page(path, route, groups, sort, 1, parse)
+        pages = -(-total // self.page_size)
+        if pages <= 1 or not first:
+            return first
+        rest = await gather_all(self._search_page(path, route, groups, sort, n, parse) for n in range(2, pages + 1))
+        return [*first, *(item for items, _ in rest for item in items)]
+
+    async def _search_page(self, path: str, route: str, groups: Groups, sort: Sequence[tuple[str, str]], page: int,
+                           parse: Callable[[Any, int], T]) -> tuple[list[T], int]:
+        items, total = parse_page(await self._get(path, route, criteria(groups, sort, self.page_size, page)), route)
+        offset = (page - 1) * self.page_size
+        return [parse(item, offset + i) for i, item in enumerate(items)], total
 
     async def _search_batches(self, path: str, route: str, fixed: Groups, field_name: str,
-                              values: Sequence[str] | None, sort: Sequence[tuple[str, str]]) -> list[Any]:
+                              values: Sequence[str] | None, sort: Sequence[tuple[str, str]],
+                              parse: Callable[[Any, int], T]) -> list[T]:
         if values is None:
-            return await self._search(path, route, fixed, sort)
-        batches = [await self._search(path, route, [*fixed, group], sort) for group in value_groups(field_name, values)]
+            return await self._search(path, route, fixed, sort, parse)
+        batches = [await self._search(path, route, [*fixed, group], sort, parse)
+                   for group in value_groups(field_name, values)]
         return [item for batch in batches for item in batch]
 
     # ------------------------------------------------------------------ auth and catalogue
@@ -173,10 +191,21 @@ class MagentoClient(ApiClient):
     async def products(self) -> list[Product]:
         """Every product; configurable children resolved to SKUs from the same list."""
         route = "GET /V1/products"
-        raw = await self._search("/products", route)
-        sku_by_id = {p["id"]: p["sku"] for p in raw
-                     if isinstance(p, dict) and isinstance(p.get("id"), int) and isinstance(p.get("sku"), str)}
-        return [parse_product(p, route, sku_by_id) for p in raw]
+        links: dict[int, list[Any]] = {}  # configurable entity id -> its child ids, resolved once all are read
+
+        def parse(raw: Any, index: int) -> Product:
+            product = parse_product(raw, route)
+            if product.type_id == "configurable":
+                links[product.entity_id] = configurable_links(raw)
+            return product
+
+        found = await self._search("/products", route, parse=parse)
+        if not links:
+            return found
+        sku_by_id = {p.entity_id: p.sku for p in found}
+        return [replace(p, configurable_children=tuple(sku_by_id[i] for i in links[p.entity_id]
+                                                       if isinstance(i, int) and i in sku_by_id))
+                if p.entity_id in links else p for p in found]
 
     async def product(self, sku: str) -> Product:
         """One product by SKU. Raises UpstreamError 404 when unknown."""
@@ -186,8 +215,8 @@ class MagentoClient(ApiClient):
     async def sources(self) -> list[Source]:
         """Every MSI source."""
         route = "GET /V1/inventory/sources"
-        raw = await self._search("/inventory/sources", route, sort=(("source_code", "ASC"),))
-        return [parse_source(s, route) for s in raw]
+        return await self._search("/inventory/sources", route, sort=(("source_code", "ASC"),),
+                                  parse=lambda s, i: parse_source(s, route))
 
     # ------------------------------------------------------------------ stock
 
@@ -196,9 +225,9 @@ class MagentoClient(ApiClient):
         """Source items, optionally of one source and/or a SKU list (one ``in`` filter per batch)."""
         route = "GET /V1/inventory/source-items"
         fixed = [[SearchFilter("source_code", source_code)]] if source_code else []
-        raw = await self._search_batches("/inventory/source-items", route, fixed, "sku", skus,
-                                         (("sku", "ASC"), ("source_code", "ASC")))
-        return [parse_source_item(r, Ctx(route, f"items[{i}]")) for i, r in enumerate(raw)]
+        return await self._search_batches("/inventory/source-items", route, fixed, "sku", skus,
+                                          (("sku", "ASC"), ("source_code", "ASC")),
+                                          lambda r, i: parse_source_item(r, Ctx(route, f"items[{i}]")))
 
     async def save_source_items(self, items: Sequence[SourceItem]) -> None:
         """Absolute upsert in chunks of <= 20 (idempotent, so retried). Raises the first chunk's error."""
@@ -252,9 +281,8 @@ class MagentoClient(ApiClient):
         fixed = updated_groups(updated_from, updated_to)
         if states:
             fixed.append([SearchFilter("state", ",".join(states), "in")])
-        raw = await self._search_batches("/orders", route, fixed, "increment_id", increment_ids,
-                                         (("entity_id", "ASC"),))
-        return [parse_order(o, route) for o in raw]
+        return await self._search_batches("/orders", route, fixed, "increment_id", increment_ids,
+                                          (("entity_id", "ASC"),), lambda o, i: parse_order(o, route))
 
     async def add_comment(self, order_id: int, comment: str, *, notify: bool = False) -> bool:
         """Add an order status-history comment (non-idempotent); Magento answers ``true``."""
@@ -330,8 +358,8 @@ class MagentoClient(ApiClient):
         ids = [str(i) for i in order_ids] if order_ids is not None else None
         if order_id is not None:
             ids = [str(order_id)]
-        raw = await self._search_batches("/shipments", route, [], "order_id", ids, (("entity_id", "ASC"),))
-        return [parse_shipment(s, route) for s in raw]
+        return await self._search_batches("/shipments", route, [], "order_id", ids, (("entity_id", "ASC"),),
+                                          lambda s, i: parse_shipment(s, route))
 
     async def add_track(self, order_id: int, shipment_id: int, track: Track) -> Track:
         """Attach a track to an existing shipment (non-idempotent); returns the saved track."""
@@ -350,7 +378,7 @@ class MagentoClient(ApiClient):
         groups = updated_groups(updated_from, updated_to)
         if order_id is not None:
             groups.append([SearchFilter("order_id", str(order_id))])
-        return [parse_credit_memo(m, route) for m in await self._search("/creditmemos", route, groups)]
+        return await self._search("/creditmemos", route, groups, parse=lambda m, i: parse_credit_memo(m, route))
 
     async def credit_memo(self, entity_id: int) -> CreditMemo:
         """One credit memo."""
@@ -375,7 +403,7 @@ class MagentoClient(ApiClient):
         """Invoices (all, or of one order)."""
         route = "GET /V1/invoices"
         groups = [[SearchFilter("order_id", str(order_id))]] if order_id is not None else []
-        return [parse_invoice(i, route) for i in await self._search("/invoices", route, groups)]
+        return await self._search("/invoices", route, groups, parse=lambda v, i: parse_invoice(v, route))
 
     async def create_invoice(self, order_id: int, *, capture: bool = True, items: Sequence[ItemQty] = ()) -> int:
         """Invoice the order (everything, or ``items``); returns the invoice id (non-idempotent)."""

@@ -78,8 +78,17 @@ def integer(value: Any, ctx: Ctx) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    raise ctx.fail(f"is {value!r}, expected an integer")
+        try:
+            return int(value.strip())
+        except ValueError:  # digits int() refuses: superscripts, or more than Python converts
+            pass
+    raise ctx.fail(f"is {_shown(value)}, expected an integer")
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: an upstream value never floods a message or a log line."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def int_of(rec: Mapping[str, Any], key: str, ctx: Ctx, default: int | None = None) -> int:
@@ -110,7 +119,7 @@ def timestamp(rec: Mapping[str, Any], key: str, ctx: Ctx) -> datetime:
     try:
         parsed = datetime.fromisoformat(raw.replace(" ", "T"))
     except ValueError:
-        raise ctx.at(key).fail(f"is {raw!r}, expected a timestamp") from None
+        raise ctx.at(key).fail(f"is {_shown(raw)}, expected a timestamp") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

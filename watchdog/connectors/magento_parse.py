@@ -41,6 +41,7 @@ from watchdog.model import (
 )
 
 __all__ = [
+    "configurable_links",
     "parse_bulk_status",
     "parse_credit_memo",
     "parse_id",
@@ -95,6 +96,12 @@ def _product(value: Any, ctx: Ctx, sku_by_id: Mapping[int, str]) -> Product:
     return Product(entity_id=int_of(rec, "id", ctx), sku=sku, name=text(rec, "name", ctx, sku), type_id=type_id,
                    status=int_of(rec, "status", ctx, 1), dynamic_sku=dynamic, bundle_children=bundle_children,
                    configurable_children=children)
+
+
+def configurable_links(value: Any) -> list[Any]:
+    """The raw ``configurable_product_links`` of a product that ``parse_product`` accepted."""
+    ext = value.get("extension_attributes") or {}
+    return list(ext.get("configurable_product_links") or [])
 
 
 def _bundle_children(ext: Mapping[str, Any], ctx: Ctx) -> tuple[str, ...]:

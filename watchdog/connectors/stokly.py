@@ -12,6 +12,7 @@ Errors: ``UpstreamError`` (kind transient / permanent / ambiguous) and its subcl
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -98,12 +99,12 @@ class StoklyClient(StoklyBase):
         route = "/v0/items"
         changed = time_filter("timeUpdated", updated_since, ">>") if updated_since else None
         wanted = None if skus is None else list(dict.fromkeys(skus))
+        parse = functools.partial(p.parse_item, route=route)
         if wanted is None or any("}" in s for s in wanted):
-            rows = await self.get_all(route, route, filter=all_of(changed))
+            items = await self.get_parsed(route, route, parse, filter=all_of(changed))
         else:
-            rows = [r for batch in batches(wanted)
-                    for r in await self.get_all(route, route, filter=all_of(any_of("sku", batch), changed))]
-        items = [p.parse_item(r, route) for r in rows]
+            items = [i for batch in batches(wanted)
+                     for i in await self.get_parsed(route, route, parse, filter=all_of(any_of("sku", batch), changed))]
         if wanted is not None:
             items = [i for i in items if i.sku in set(wanted)]
         return await self._with_structure(items)
@@ -149,7 +150,7 @@ class StoklyClient(StoklyBase):
         route = "/v1/inventory-records"
         where = all_of("[binId]=={UNASSIGNED}", "[locationId]!={UNASSIGNED}",
                        f"[locationId]=={{{literal(location_id)}}}" if location_id else None)
-        return [p.parse_stock_level(r, route) for r in await self.get_all(route, route, filter=where)]
+        return await self.get_parsed(route, route, functools.partial(p.parse_stock_level, route=route), filter=where)
 
     async def adjust(self, location_id: str, bin_id: str, reason: str, deltas: Mapping[str, Decimal]) -> str:
         """Apply signed deltas (itemId -> quantity) to a bin; returns the adjustment id.
@@ -175,8 +176,8 @@ class StoklyClient(StoklyBase):
     async def listings(self, channel_id: str) -> list[Listing]:
         """The channel's listings that are not removed (status 2)."""
         route = "/v0/channels/{id}/listings"
-        rows = await self.get_all(f"/v0/channels/{channel_id}/listings", route, filter="[status]!={2}")
-        return [p.parse_listing(r, route) for r in rows]
+        return await self.get_parsed(f"/v0/channels/{channel_id}/listings", route,
+                                     functools.partial(p.parse_listing, route=route), filter="[status]!={2}")
 
     async def customer_by_barcode(self, barcode: str) -> Customer | None:
         """The first customer whose ``barcode`` (our external reference) matches exactly, or None."""

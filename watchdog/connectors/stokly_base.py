@@ -11,15 +11,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from watchdog.connectors import stokly_parse as p
-from watchdog.connectors.http import ApiClient, ErrorKind, RequestObserver, RetryPolicy, UpstreamError
+from watchdog.connectors.http import ApiClient, ErrorKind, RequestObserver, RetryPolicy, UpstreamError, gather_all
 from watchdog.connectors.stokly_auth import StoklyAuth, StoklyCredentials
 from watchdog.connectors.stokly_drafts import iso
 
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PAGE_SIZE = 1000
 FILTER_BATCH = 200  # values OR-ed in one filter (confirmed practice)
@@ -80,6 +82,10 @@ def batches(values: Iterable[str], size: int = FILTER_BATCH) -> list[list[str]]:
     """Distinct values (first occurrence order) in batches of ``size``."""
     unique = list(dict.fromkeys(values))
     return [unique[i:i + size] for i in range(0, len(unique), size)]
+
+
+def _as_is(record: p.Record) -> p.Record:
+    return record
 
 
 def _utc_now() -> datetime:
@@ -143,22 +149,44 @@ class StoklyBase(ApiClient):
 
         Raises UpstreamError (transient when the listing shrank while paging) or MalformedResponse.
         """
-        rows: list[p.Record] = []
-        page = 0
-        while True:
-            params: dict[str, Any] = {"page": page, "size": PAGE_SIZE}
-            if filter:
-                params["filter"] = filter
-            if sort:
-                params.update(sortField=sort, sortDirection="ASC")
-            data, count = p.list_envelope(await self.request("GET", path, route=route, params=params), route)
-            rows += data
-            if len(rows) >= count:
+        return await self.get_parsed(path, route, _as_is, filter=filter, sort=sort)
+
+    async def get_parsed(self, path: str, route: str, parse: Callable[[p.Record], T], *,
+                         filter: str | None = None, sort: str | None = None) -> list[T]:
+        """``get_all`` with each record through ``parse`` as its page arrives.
+
+        Page 0 gives ``metadata.count``; the other pages it implies are read concurrently (the
+        client's ``concurrency`` bounds how many at once), then taken in order exactly as a
+        page-by-page loop would: done once ``count`` rows are in, a transient error on an empty
+        page before that, and further pages read one by one if the listing grew meanwhile.
+        """
+        pages = [await self._list_page(path, route, parse, filter, sort, 0)]
+        planned = -(-pages[0][2] // PAGE_SIZE)
+        pages += await gather_all(self._list_page(path, route, parse, filter, sort, n) for n in range(1, planned))
+        rows: list[T] = []
+        seen = 0
+        for number in itertools.count():
+            if number == len(pages):
+                pages.append(await self._list_page(path, route, parse, filter, sort, number))
+            parsed, size, count = pages[number]
+            rows += parsed
+            seen += size
+            if seen >= count:
                 return rows
-            if not data:
-                raise UpstreamError(self.system, route, f"listing ended at {len(rows)} of {count} records "
+            if not size:
+                raise UpstreamError(self.system, route, f"listing ended at {seen} of {count} records "
                                     "(it changed while paging)", kind=ErrorKind.TRANSIENT)
-            page += 1
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _list_page(self, path: str, route: str, parse: Callable[[p.Record], T], filter: str | None,
+                         sort: str | None, page: int) -> tuple[list[T], int, int]:
+        params: dict[str, Any] = {"page": page, "size": PAGE_SIZE}
+        if filter:
+            params["filter"] = filter
+        if sort:
+            params.update(sortField=sort, sortDirection="ASC")
+        data, count = p.list_envelope(await self.request("GET", path, route=route, params=params), route)
+        return [parse(row) for row in data], len(data), count
 
     async def get_one(self, path: str, route: str) -> p.Record:
         """The ``data`` record of a single read."""

@@ -200,14 +200,14 @@ class SalesOps(InventoryOps):
         return wanted
 
     def _shipping_to_invoice(self, order: OrderRec) -> tuple[Decimal, Decimal]:
-        invoiced = [inv for inv in self.invoices.values() if inv.order_id == order.entity_id]
-        if invoiced:
+        if any(inv.order_id == order.entity_id for inv in self.invoices.values()):
             return ZERO, ZERO
         return order.shipping_amount, order.shipping_tax_amount
 
     def _invoice_line(self, order: OrderRec, invoice: InvoiceRec, line: OrderItemRec, qty: Decimal) -> None:
         left = line.qty_ordered - line.qty_invoiced
-        done = [d for inv in self.invoices.values() for d in inv.items if d.order_item_id == line.item_id]
+        done = [d for inv in self.invoices.values() if inv.order_id == order.entity_id
+                for d in inv.items if d.order_item_id == line.item_id]
         row = prorate(line.row_total, qty, line.qty_ordered, left,
                       line.row_total - sum((d.row_total for d in done), ZERO))
         tax = prorate(line.tax_amount, qty, line.qty_ordered, left,

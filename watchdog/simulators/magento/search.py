@@ -169,7 +169,7 @@ def apply(rows: Sequence[Row], criteria: SearchCriteria | None) -> tuple[list[in
         return list(range(len(rows))), len(rows)
     matched = [i for i, row in enumerate(rows) if all(_group_matches(row, g) for g in criteria.groups)]
     for order in reversed(criteria.sort_orders):
-        matched.sort(key=cmp_to_key(_sorter(rows, order)))
+        _sort(matched, rows, order)
     total = len(matched)
     size = criteria.page_size or 0
     if size <= 0:
@@ -187,6 +187,28 @@ def _column(row: Row, name: str) -> Any:
     if name not in row:
         raise UnknownColumn(name)
     return row[name]
+
+
+def _sort(matched: list[int], rows: Sequence[Row], order: SortOrder) -> None:
+    """Stable sort of ``matched`` by one order, exactly as ``_sorter`` compares.
+
+    A column of only numbers (or only strings), NULLs aside, sorts by a key: the same order
+    as the pairwise comparison, in O(n log n) key comparisons instead of Decimal conversions.
+    """
+    name = order.field or ""
+    values = [_column(rows[i], name) for i in matched]
+    present = [v for v in values if v is not None]
+    if all(isinstance(v, int | float | Decimal) for v in present):
+        keys: list[Any] = [(0, 0) if v is None else (1, _as_number(v) if isinstance(v, float) else v)
+                           for v in values]
+    elif all(isinstance(v, str) for v in present):
+        keys = [(0, "") if v is None else (1, _fold(v)) for v in values]
+    else:
+        matched.sort(key=cmp_to_key(_sorter(rows, order)))
+        return
+    descending = (order.direction or "DESC").upper() != "ASC"
+    ranked = sorted(range(len(matched)), key=keys.__getitem__, reverse=descending)
+    matched[:] = [matched[k] for k in ranked]
 
 
 def _sorter(rows: Sequence[Row], order: SortOrder) -> Callable[[int, int], int]:

@@ -1,0 +1,151 @@
+"""P2: a backlog of Magento orders synced into a Stokly that allows only R requests per second.
+
+The merchant has ``ORDERS`` paid Magento orders (10,000; quick: 1,000) placed over the last
+hours and none imported yet, from ``CUSTOMERS`` buyers. The simulated Stokly enforces its fixed
+window limit of ``R x WINDOW_S`` requests per ``WINDOW_S`` seconds (answering 429 with
+Retry-After beyond it); the integration's client is configured with ``rate_per_s = 0.95 R``, as an
+operator would (see ``CLIENT_SHARE``). The real sync worker (``Worker(...).run(["orders"])``, in a child process so
+the simulators do not share its interpreter) runs until a run has nothing left to do.
+
+- ``P2_rate_share`` = Stokly answers per second over the sync's wall time / R (goal >= 0.9);
+- ``429s``: answers Stokly refused for the rate limit (goal 0; the client retries them), and
+  ``failed``/``dead``: records the sync could not write (goal 0);
+- ``duplicates``: Magento orders with more than one Stokly sale order (goal 0), and
+  ``missing``: backlog orders with none.
+
+``run(quick)`` returns the figures; ``python -m bench.sync_throughput [--quick]`` prints the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench.common import Served, in_child, integration_for, table
+from watchdog.clients import open_clients
+from watchdog.config import SyncConfig
+from watchdog.simulators.magento.specs import CustomerSpec, OrderItemSpec, ShippingSpec
+from watchdog.simulators.merchant import Merchant, build_merchant
+from watchdog.simulators.scenario import ScenarioSpec
+from watchdog.simulators.stokly import StoklySimSettings
+from watchdog.store.db import open_store, upgrade
+from watchdog.sync import LedgerPolicy, Worker, WorkerOptions
+
+__all__ = ["child", "main", "measure", "run"]
+
+ORDERS = {True: 600, False: 10_000}
+RATE = {True: 25, False: 25}  # R, requests per second (the simulators serve about 40 on these machines)
+#: The client's ``rate_per_s`` as a share of R: its token bucket may burst 10 requests, so pacing at
+#: exactly R overruns a fixed window by up to 10; at 0.95 R it never does (0.95 R x window + 10 < R x window).
+CLIENT_SHARE = 0.95
+WINDOW_S = 10.0
+CUSTOMERS = 40
+MAX_RUNS = 20
+#: The worker's defaults, except that a record a 429 or timeout failed is retried at the next run.
+OPTIONS = WorkerOptions(ledger=LedgerPolicy(retry_base=timedelta(0), ambiguous_delay=timedelta(seconds=1)))
+
+
+def backlog_merchant(orders: int, now: datetime, *, seed: int = 5) -> Merchant:
+    """A small catalogue and ``orders`` paid Magento orders placed over the last hours, none imported."""
+    spec = ScenarioSpec(seed=seed, simple_skus=60, configurables=0, bundles=0, orders=0, in_flight_orders=0)
+    m = build_merchant(spec, now)
+    start, step = now - timedelta(hours=3), timedelta(hours=2) / max(1, orders)
+    for n in range(orders):
+        m.clock.set(start + step * n)
+        buyer = n % CUSTOMERS
+        lines = [OrderItemSpec(m.simple_skus[(n * 7 + k) % len(m.simple_skus)], 1 + (n + k) % 2, tax_percent=20)
+                 for k in range(1 + n % 2)]
+        m.magento.place_order(lines, customer=CustomerSpec(email=f"buyer{buyer}@example.com", firstname="Buyer",
+                                                           lastname=str(buyer), customer_id=5000 + buyer),
+                              shipping=ShippingSpec(Decimal("4.99")))
+    m.clock.set(now)
+    m.clock.follow_real_time()
+    return m
+
+
+# --------------------------------------------------------------------------- the child: the worker
+
+
+def child(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run the orders flow until it has nothing left to do; its counts and wall time."""
+    return asyncio.run(_sync(payload))
+
+
+async def _sync(payload: dict[str, Any]) -> dict[str, Any]:
+    integration = integration_for(*payload["urls"], stokly_rate=payload["rate"] * CLIENT_SHARE,
+                                  sync=SyncConfig(settle=timedelta(0), overlap=timedelta(minutes=5)))
+    totals: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{Path(tmp) / 'worker.db'}")
+        upgrade(store.engine)
+        async with open_clients(integration) as clients:
+            worker = Worker(integration, store, clients.magento, clients.stokly, options=OPTIONS)
+            started = time.perf_counter()
+            runs = 0
+            while runs < MAX_RUNS:
+                runs += 1
+                counts = (await worker.run(["orders"])).counts().get("orders", {})
+                totals.update(counts)
+                if not counts.get("written") and not counts.get("failed"):
+                    break
+            wall = time.perf_counter() - started
+        store.dispose()
+    return {"wall_s": wall, "runs": runs, **{k: int(v) for k, v in totals.items()}}
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+def measure(orders: int, rate: int) -> dict[str, Any]:
+    """Every figure of one backlog (see the module docstring)."""
+    now = datetime.now(UTC)
+    merchant = backlog_merchant(orders, now)
+    settings = StoklySimSettings(rate_limit=int(rate * WINDOW_S), rate_window_s=WINDOW_S)
+    with Served(merchant, stokly_settings=settings) as served:
+        answers = served.statuses[1].counts
+        done = in_child("bench.sync_throughput", {"urls": list(served.urls), "rate": rate})
+        statuses = dict(answers)
+    refs = Counter(so.source_reference_id for so in merchant.stokly.sale_orders())
+    numbers = {o.increment_id for o in merchant.magento.orders.values()}
+    served_ok = sum(n for status, n in statuses.items() if status != 429)
+    achieved = served_ok / done["wall_s"]
+    return {"orders": orders, "rate": rate, "wall_s": done["wall_s"], "requests": served_ok,
+            "achieved": achieved, "share": achieved / rate, "429s": statuses.get(429, 0),
+            "duplicates": sum(1 for n in refs.values() if n > 1), "missing": len(numbers - set(refs)),
+            "written": done.get("written", 0), "failed": done.get("failed", 0), "dead": done.get("dead", 0),
+            "runs": done["runs"]}
+
+
+def run(quick: bool) -> dict[str, float]:
+    """``P2_rate_share`` (plus the 429 and duplicate counts), printing the table."""
+    result = measure(ORDERS[quick], RATE[quick])
+    print(render(result))
+    return {"P2_rate_share": result["share"], "P2_429s": float(result["429s"]),
+            "P2_duplicates": float(result["duplicates"] + result["missing"]),
+            "P2_failed": float(result["failed"] + result["dead"])}
+
+
+def render(r: dict[str, Any]) -> str:
+    headers = ("orders", "R req/s", "wall s", "Stokly answers", "achieved req/s", "rate share", "429s",
+               "duplicates", "missing", "written", "failed", "dead", "runs")
+    row = (r["orders"], r["rate"], r["wall_s"], r["requests"], r["achieved"], r["share"], r["429s"],
+           r["duplicates"], r["missing"], r["written"], r["failed"], r["dead"], r["runs"])
+    title = (f"P2 sync throughput: orders backlog into Stokly limited to R requests/s "
+             f"({WINDOW_S:.0f} s fixed window); goal: rate share >= 0.9, zero 429s, zero duplicates")
+    return table(title, headers, [row])
+
+
+def main(argv: list[str]) -> int:
+    run("--quick" in argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
