@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import ClassVar
 
-from checks.common import CENT, ZERO, channel_sale_orders, magento_link, money, settled_before, stokly_link
+from checks._common import CENT, ZERO, channel_sale_orders, magento_link, money, settled_before, stokly_link
 from watchdog.findings import Check, CheckContext, Finding, Severity, Team, need
 from watchdog.model import CreditMemo, CreditNote
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import ClassVar
 
-from checks.common import channel_sale_orders, magento_link, money, orders_by_increment, settled_before, stokly_link
+from checks._common import channel_sale_orders, magento_link, money, orders_by_increment, settled_before, stokly_link
 from watchdog.findings import Check, CheckContext, Finding, Severity, Team, need
 from watchdog.model import LedgerEntry, Order, SaleOrder
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from checks.common import (
+from checks._common import (
     CLOSED_STATES,
     ZERO,
     channel_sale_orders,

@@ -16,7 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from checks.common import (
+from checks._common import (
     channel_sale_orders,
     magento_link,
     money,

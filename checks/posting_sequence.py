@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, time, timedelta
 from typing import ClassVar
 
-from checks.common import channel_sale_orders, first_by, money, settled_before, stokly_link
+from checks._common import channel_sale_orders, first_by, money, settled_before, stokly_link
 from watchdog.findings import Check, CheckContext, Finding, Severity, Team, need
 from watchdog.model import Invoice, SaleOrder
 

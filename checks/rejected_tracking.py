@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from checks.common import ZERO, channel_sale_orders, magento_link, orders_by_increment, settled_before, stokly_link
+from checks._common import ZERO, channel_sale_orders, magento_link, orders_by_increment, settled_before, stokly_link
 from watchdog.findings import Check, CheckContext, Finding, Severity, Team, need
 from watchdog.model import Dispatch, Order, Shipment
 

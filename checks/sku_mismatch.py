@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
-from checks.common import STOCK_TYPES, magento_link, stokly_link
+from checks._common import STOCK_TYPES, magento_link, stokly_link
 from watchdog.findings import Check, CheckContext, Finding, Severity, Team, need
 from watchdog.model import Item, Product
 

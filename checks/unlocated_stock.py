@@ -23,7 +23,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from checks.common import ZERO, channel_sale_orders, fmt, settled_before, stokly_link
+from checks._common import ZERO, channel_sale_orders, fmt, settled_before, stokly_link
 from watchdog.findings import Check, CheckContext, Finding, Severity, Team, need
 from watchdog.model import Location, SaleOrder, StockLevel
 
