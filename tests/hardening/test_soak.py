@@ -125,12 +125,15 @@ def soak(tmp_path: Path, plan: Plan) -> None:
         watch.assert_truthful()
         gc.collect()
         warm = resident_mb()
-        _faults(systems.magento_faults, systems.stokly_faults)
+        injectors = (systems.magento_faults, systems.stokly_faults)
+        _faults(*injectors)
+        seen = sum(i.seen for i in injectors)
         for _ in range(plan.faulty):
             watch.cycle()
             watch.assert_truthful()
-        fired = sum(r.fired for r in [*systems.magento_faults.rules(), *systems.stokly_faults.rules()])
-        assert fired >= 5 * plan.faulty, "the faults did fire"
+        fired = sum(r.fired for i in injectors for r in i.rules())
+        share = fired / (sum(i.seen for i in injectors) - seen)
+        assert share > 0.12, f"about a fifth of the requests failed, not {share:.0%}"
         for _ in range(plan.outage):
             summary = _down(systems, watch)
             assert "magento" in summary.unreachable

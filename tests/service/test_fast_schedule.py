@@ -1,4 +1,4 @@
-"""Twenty seconds of fast schedules compressed: every job ran exactly once per slot.
+"""Twelve seconds of fast schedules: every job ran exactly once per slot.
 
 One ``watchdog run`` process against a small merchant on the simulators (SQLite): checks
 and dispatch every second, the four sync flows (which take turns) every two seconds.
@@ -36,7 +36,7 @@ from tests.service.kit import (
 )
 from watchdog.scheduler import SlotState
 
-RUN_FOR = 20.0
+RUN_FOR = 12.0
 NAME = "fastshop"
 
 

@@ -37,7 +37,10 @@ async def test_twenty_percent_faults_on_both_systems_still_land_everything_once(
             scenario.act()
             if scenario.acted and not scenario.problems(final=True) and not backlog(sqlite_store):
                 break
-        fired = sum(r.fired for r in [*shop.magento_faults.rules(), *shop.stokly_faults.rules()])
-        assert fired > 100, "the faults did fire"
+        for injector in (shop.magento_faults, shop.stokly_faults):
+            # how many requests a run makes depends on timing, so the share is asserted, not a count
+            assert all(rule.fired > 0 for rule in injector.rules()), "every kind of fault fired"
+            share = sum(rule.fired for rule in injector.rules()) / injector.seen
+            assert 0.12 < share < 0.30, f"about 20% of {injector.seen} requests failed, not {share:.0%}"
         assert scenario.problems(final=True) == []
         assert not backlog(sqlite_store)

@@ -84,6 +84,8 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._next_id = 1
         self.base_latency_s = 0.0
+        #: requests the rules were consulted for (those under ``/_sim/`` are never counted)
+        self.seen = 0
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:
@@ -105,6 +107,7 @@ class FaultInjector:
         """The first rule that matches and fires for this request (consumes one ``count``)."""
         key = f"{method} {path}"
         with self._lock:
+            self.seen += 1
             for rule in self._rules:
                 if rule.count is not None and rule.fired >= rule.count:
                     continue
