@@ -3,13 +3,13 @@ of the offending field (``items[3].qty_ordered``), never KeyError or TypeError."
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from watchdog.connectors.http import ErrorKind, MalformedResponse, to_decimal
+from watchdog.connectors.http import ErrorKind, MalformedResponse, known_decimal, to_decimal
 
 __all__ = ["ZERO", "Ctx", "dec", "int_of", "integer", "items_of", "obj", "opt_int", "req", "seq", "text", "timestamp"]
 
@@ -18,23 +18,40 @@ T = TypeVar("T")
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
 class Ctx:
-    """Where we are while parsing: the route template and the path of the current object."""
+    """Where we are while parsing: the route template and the path of the current object.
 
-    route: str
-    path: str = ""
+    The path (``items[3].sku``) is spelled out only when asked for, by an error: a catalogue
+    read makes millions of contexts and, normally, fails on none of them.
+    """
+
+    __slots__ = ("_key", "_parent", "_path", "route")
+
+    def __init__(self, route: str, path: str = "", *, parent: Ctx | None = None, key: str | int = "") -> None:
+        self.route = route
+        self._path: str | None = path if parent is None else None
+        self._parent = parent
+        self._key = key
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            assert self._parent is not None
+            base, key = self._parent.path, self._key
+            self._path = f"{base}[{key}]" if isinstance(key, int) else f"{base}.{key}" if base else key
+        return self._path
 
     def at(self, key: str | int) -> Ctx:
         """The context of a member (``items[3]`` or ``items[3].sku``)."""
-        if isinstance(key, int):
-            return Ctx(self.route, f"{self.path}[{key}]")
-        return Ctx(self.route, f"{self.path}.{key}" if self.path else key)
+        return Ctx(self.route, parent=self, key=key)
 
     def fail(self, problem: str) -> MalformedResponse:
         """A MalformedResponse naming the route and this path."""
         where = f"field {self.path!r}" if self.path else "body"
         return MalformedResponse(SYSTEM, self.route, f"{where} {problem}", kind=ErrorKind.PERMANENT)
+
+    def __repr__(self) -> str:
+        return f"Ctx({self.route!r}, {self.path!r})"
 
 
 # ------------------------------------------------------------------ primitives
@@ -62,11 +79,13 @@ def req(rec: Mapping[str, Any], key: str, ctx: Ctx) -> Any:
 def text(rec: Mapping[str, Any], key: str, ctx: Ctx, default: str | None = None) -> str:
     """A string member; ``default`` when absent (None default = required)."""
     value = rec.get(key)
+    if type(value) is str:
+        return sys.intern(value)  # SKUs, codes and names recur across records: one string each
     if value is None and default is not None:
         return default
     if not isinstance(value, str):
         raise ctx.at(key).fail(f"is {_kind(value)}, expected a string")
-    return value
+    return sys.intern(str(value))
 
 
 def integer(value: Any, ctx: Ctx) -> int:
@@ -93,9 +112,12 @@ def _shown(value: Any) -> str:
 
 def int_of(rec: Mapping[str, Any], key: str, ctx: Ctx, default: int | None = None) -> int:
     """An integer member; ``default`` when absent (None default = required)."""
-    if rec.get(key) is None and default is not None:
+    value = rec.get(key)
+    if type(value) is int:
+        return value
+    if value is None and default is not None:
         return default
-    return integer(rec.get(key), ctx.at(key))
+    return integer(value, ctx.at(key))
 
 
 def opt_int(rec: Mapping[str, Any], key: str, ctx: Ctx) -> int | None:
@@ -110,7 +132,8 @@ def dec(rec: Mapping[str, Any], key: str, ctx: Ctx, default: Decimal | None = ZE
         if default is None:
             raise ctx.at(key).fail("is missing")
         return default
-    return to_decimal(value, ctx.at(key).path, system=SYSTEM, route=ctx.route)
+    known = known_decimal(value)
+    return known if known is not None else to_decimal(value, ctx.at(key).path, system=SYSTEM, route=ctx.route)
 
 
 def timestamp(rec: Mapping[str, Any], key: str, ctx: Ctx) -> datetime:

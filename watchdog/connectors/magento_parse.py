@@ -84,13 +84,13 @@ def parse_product(value: Any, route: str, sku_by_id: Mapping[int, str] | None = 
 def _product(value: Any, ctx: Ctx, sku_by_id: Mapping[int, str]) -> Product:
     rec = obj(value, ctx)
     sku = text(rec, "sku", ctx)
-    ext = obj(rec.get("extension_attributes") or {}, ctx.at("extension_attributes"))
+    ext_ctx = ctx.at("extension_attributes")
+    ext = obj(rec.get("extension_attributes") or {}, ext_ctx)
     attrs = {a["attribute_code"]: a.get("value") for a in seq(rec.get("custom_attributes"), ctx.at("custom_attributes"))
              if isinstance(a, Mapping) and isinstance(a.get("attribute_code"), str)}
     type_id = text(rec, "type_id", ctx, "simple")
-    bundle_children = _bundle_children(ext, ctx.at("extension_attributes").at("bundle_product_options"))
-    links_ctx = ctx.at("extension_attributes").at("configurable_product_links")
-    child_ids = seq(ext.get("configurable_product_links"), links_ctx)
+    bundle_children = _bundle_children(ext, ext_ctx.at("bundle_product_options"))
+    child_ids = seq(ext.get("configurable_product_links"), ext_ctx.at("configurable_product_links"))
     children = tuple(sku_by_id[i] for i in child_ids if isinstance(i, int) and i in sku_by_id)
     dynamic = type_id == "bundle" and attrs.get("sku_type") == "0"
     return Product(entity_id=int_of(rec, "id", ctx), sku=sku, name=text(rec, "name", ctx, sku), type_id=type_id,

@@ -121,7 +121,7 @@ class StoklyClient(StoklyBase):
         components = await self._components(kits) if kits else {}
         variants = dict(zip(parents, await asyncio.gather(*(self._variants(v) for v in parents)), strict=True))
         return [replace(i, components=components.get(i.item_id, ()), variants=variants.get(i.item_id, ()))
-                for i in items]
+                if i.item_id in components or i.item_id in variants else i for i in items]
 
     async def _components(self, kit_ids: list[str]) -> dict[str, tuple[tuple[str, Decimal], ...]]:
         route, result = "/v0/composing-items", dict[str, tuple[tuple[str, Decimal], ...]]()

@@ -4,6 +4,7 @@ naming the route and the field; assumed field names come from ``watchdog.stokly_
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,12 +91,13 @@ def _bad(route: str, message: str) -> MalformedResponse:
 
 
 def _str(rec: Record, name: str, route: str) -> str:
-    return str(field(rec, name, str, system=SYSTEM, route=route))
+    # interned: ids, SKUs and location ids recur across items, stock levels and listings
+    return sys.intern(str(field(rec, name, str, system=SYSTEM, route=route)))
 
 
 def _opt_str(rec: Record, name: str, route: str, default: str | None = None) -> str | None:
     value = opt_field(rec, name, (str, int), default, system=SYSTEM, route=route)
-    return None if value is None else str(value)
+    return None if value is None else sys.intern(str(value))
 
 
 def _int(rec: Record, name: str, route: str) -> int:
