@@ -193,9 +193,11 @@ def _page(system: str, listed: tuple[Answer, Any], size_text: str | None, page_t
     full, doc = listed
     if system == "magento":
         size, page = int(size_text or 0), max(1, int(page_text or 1))
-        items = doc["items"] if size <= 0 else doc["items"][(page - 1) * size: page * size]
-        echo = {**doc["search_criteria"], "page_size": size, "current_page": page}
-        data: Any = {"items": items, "search_criteria": echo, "total_count": doc["total_count"]}
+        everything = doc.get("items", [])
+        items = everything if size <= 0 else everything[(page - 1) * size: page * size]
+        echo = {**doc.get("search_criteria", {}), "page_size": size, "current_page": page}
+        whole: dict[str, Any] = {"items": items, "search_criteria": echo, "total_count": doc.get("total_count")}
+        data: Any = {key: value for key, value in whole.items() if key in doc}  # as ?fields= trimmed it
     else:
         size, page = int(size_text or 100), int(page_text or 0)
         data = {"data": doc["data"][page * size: page * size + size], "metadata": doc["metadata"]}

@@ -79,15 +79,18 @@ class Contract:
     def operation(self, method: str, v1_path: str) -> Operation | None:
         return next((op for op in self.operations if op.method == method and op.pattern.match(v1_path)), None)
 
-    def _validate(self, schema: dict[str, Any], instance: Any, where: str) -> None:
-        root = {"definitions": self.definitions, **schema}
+    def _validate(self, schema: dict[str, Any], instance: Any, where: str, *, partial: bool = False) -> None:
+        definitions = self.definitions
+        if partial:  # a ?fields= answer holds only what was asked for: what it holds must still conform
+            schema, definitions = _without_required(schema), _without_required(definitions)
+        root = {"definitions": definitions, **schema}
         errors = sorted(jsonschema.Draft4Validator(root).iter_errors(instance), key=lambda e: list(e.path))
         if errors:
             first = errors[0]
             raise AssertionError(f"{where}: {first.message} at {list(first.absolute_path)}")
 
-    def check_response(self, method: str, v1_path: str, status: int, body: Any) -> str:
-        """Validate ``body``; returns the operation id. Raises AssertionError."""
+    def check_response(self, method: str, v1_path: str, status: int, body: Any, *, partial: bool = False) -> str:
+        """Validate ``body`` (``partial``: trimmed by ``?fields=``); returns the operation id. Raises AssertionError."""
         op = self.operation(method, v1_path)
         assert op is not None, f"{method} {v1_path} is not in the schema subset"
         responses = op.spec["responses"]
@@ -96,7 +99,8 @@ class Contract:
             return str(op.spec["operationId"])
         response = responses.get(str(status)) or responses.get("default")
         assert response is not None, f"{op.spec['operationId']}: no schema for HTTP {status}"
-        self._validate(response["schema"], body, f"{op.spec['operationId']} HTTP {status}")
+        self._validate(response["schema"], body, f"{op.spec['operationId']} HTTP {status}",
+                       partial=partial and 200 <= status < 300)
         return str(op.spec["operationId"])
 
     def check_request(self, method: str, v1_path: str, body: Any) -> str:
@@ -107,6 +111,15 @@ class Contract:
         assert params, f"{op.spec['operationId']} takes no body"
         self._validate(params[0]["schema"], body, f"{op.spec['operationId']} request")
         return str(op.spec["operationId"])
+
+
+def _without_required(schema: Any) -> Any:
+    """``schema`` with every ``required`` list dropped, at every depth."""
+    if isinstance(schema, dict):
+        return {k: _without_required(v) for k, v in schema.items() if k != "required"}
+    if isinstance(schema, list):
+        return [_without_required(v) for v in schema]
+    return schema
 
 
 def v1_path(url: httpx.URL) -> str | None:

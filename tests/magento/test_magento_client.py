@@ -17,6 +17,7 @@ from watchdog.connectors.http import ErrorKind, MalformedResponse, UpstreamError
 from watchdog.connectors.magento import (
     CREDIT_MEMOS,
     ORDERS,
+    PRODUCT_FIELDS,
     SHIPMENTS,
     BearerToken,
     ItemQty,
@@ -51,6 +52,11 @@ async def test_paging_stops_on_total_count_across_page_boundaries(app: Any, stat
     desktop = next(p for p in products if p.sku == "DESKTOP")
     assert tee.configurable_children == ("TEE-S", "TEE-M")
     assert (desktop.dynamic_sku, desktop.bundle_children) == (True, ("RAM-12GB", "RAM-24GB", "MONITOR-15"))
+    # only what parse_product reads came over the wire
+    assert {q["fields"] for q in queries(recorder, "/rest/V1/products")} == {PRODUCT_FIELDS}
+    [first, *_] = [e.response_body for e in recorder.exchanges if e.url.path == "/rest/V1/products"]
+    assert set(first) == {"items", "total_count"}
+    assert all("price" not in item and "media_gallery_entries" not in item for item in first["items"])
 
 
 async def test_magento_23_repeating_the_last_page_is_harmless() -> None:

@@ -30,7 +30,8 @@ def check_all(contract: Contract, exchanges: list[Any]) -> set[str]:
         path = v1_path(exchange.url)
         if path is None:
             continue  # /_sim/ control routes and the async bulk route (not in Adobe's schema)
-        seen.add(contract.check_response(exchange.method, path, exchange.status, exchange.response_body))
+        seen.add(contract.check_response(exchange.method, path, exchange.status, exchange.response_body,
+                                        partial="fields" in exchange.url.params))
     return seen
 
 
@@ -158,6 +159,7 @@ async def test_every_connector_request_and_answer_per_schema(app: Any, state: Ma
         if exchange.method in ("POST", "PUT"):
             contract.check_request(exchange.method, path, exchange.request_body)
             requests += 1
-        contract.check_response(exchange.method, path, exchange.status, exchange.response_body)
+        contract.check_response(exchange.method, path, exchange.status, exchange.response_body,
+                                partial="fields" in exchange.url.params)
     assert requests == 7  # token, source items, comment, ship, track, refund, invoice
     assert all(e.status in (200, 202) for e in recorder.exchanges)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from watchdog.simulators.magento import MagentoState, OrderItemSpec
+from watchdog.simulators.magento.fields import parse_fields
 from watchdog.simulators.magento.search import apply, parse_search_criteria
 from watchdog.simulators.magento.settings import SimSettings
 
@@ -200,3 +201,36 @@ class TestInputLimits:
     def test_the_limits_are_off_by_default(self) -> None:
         assert SimSettings().input_limits is False
         assert Decimal(SimSettings().max_page_size) == 300
+
+
+# ------------------------------------------------------------------ ?fields=
+
+
+@pytest.mark.parametrize(("spec", "tree"), [
+    ("items[sku,extension_attributes[links]],total_count",
+     {"items": {"sku": {}, "extension_attributes": {"links": {}}}, "total_count": {}}),
+    (" a , b[ c ] ", {"a": {}, "b": {"c": {}}}),
+    ("a[b]]", None), ("a[b", None), ("[a]", None), ("", None), (",", None),
+])
+def test_fields_grammar(spec: str, tree: dict[str, Any] | None) -> None:
+    assert parse_fields(spec) == tree
+
+
+async def test_fields_trim_every_item_and_keep_whole_values(api: httpx.AsyncClient, five_orders: list[int]) -> None:
+    fields = "items[entity_id,items[sku],payment],total_count,no_such_field"
+    body = (await api.get("/rest/V1/orders", params=[*sc(page_size=2), ("fields", fields)])).json()
+    assert set(body) == {"items", "total_count"}
+    assert body["total_count"] == 5
+    assert all(set(order) == {"entity_id", "items", "payment"} for order in body["items"])
+    assert all(list(line) == ["sku"] for order in body["items"] for line in order["items"])
+    full = (await api.get("/rest/V1/orders", params=sc(page_size=2))).json()
+    assert [o["payment"] for o in body["items"]] == [o["payment"] for o in full["items"]]
+
+
+async def test_fields_that_do_not_parse_trim_nothing_and_errors_are_never_trimmed(api: httpx.AsyncClient,
+                                                                                 five_orders: list[int]) -> None:
+    unbalanced = (await api.get("/rest/V1/orders", params=[*sc(page_size=1), ("fields", "items[sku")])).json()
+    assert {"items", "search_criteria", "total_count"} <= set(unbalanced)
+    missing = await api.get("/rest/V1/orders", params={"fields": "message"})
+    assert missing.status_code == 400
+    assert missing.json()["parameters"] == {"fieldName": "searchCriteria"}

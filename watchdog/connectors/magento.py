@@ -78,13 +78,17 @@ from watchdog.model import CreditMemo, MagentoInvoice, Order, Product, Shipment,
 from watchdog.secret import Secret
 
 __all__ = [
-    "CREDIT_MEMOS", "INVOICES", "ORDERS", "SHIPMENTS", "BearerToken", "BulkOperation", "BulkStatus", "ChangeFeed",
-    "ItemQty", "MagentoAuth", "MagentoClient", "OAuth1Credentials", "SearchFilter", "ShipRequest",
+    "CREDIT_MEMOS", "INVOICES", "ORDERS", "PRODUCT_FIELDS", "SHIPMENTS", "BearerToken", "BulkOperation", "BulkStatus",
+    "ChangeFeed", "ItemQty", "MagentoAuth", "MagentoClient", "OAuth1Credentials", "SearchFilter", "ShipRequest",
     "is_already_shipped",
 ]
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 300
+#: What ``products()`` reads of each product (``parse_product``): a real catalogue's products carry
+#: dozens of attributes, descriptions and media besides, which a snapshot need not download
+PRODUCT_FIELDS = ("items[id,sku,name,type_id,status,custom_attributes,"
+                  "extension_attributes[configurable_product_links,bundle_product_options]],total_count")
 SOURCE_ITEMS_PER_CALL = 20
 NON_IDEMPOTENT = frozenset({
     "POST /V1/order/{orderId}/ship", "POST /V1/order/{orderId}/refund", "POST /V1/order/{orderId}/invoice",
@@ -150,23 +154,28 @@ class MagentoClient(ApiClient):
 
     async def _search(self, path: str, route: str, groups: Groups = (),
                       sort: Sequence[tuple[str, str]] = (("entity_id", "ASC"),),
-                      parse: Callable[[Any, int], T] = _as_is) -> list[T]:
+                      parse: Callable[[Any, int], T] = _as_is, fields: str | None = None) -> list[T]:
         """Every item matching ``groups``, each through ``parse(item, index)`` as its page arrives.
 
         Page 1 gives ``total_count``; the other pages are then read concurrently (the client's
         ``concurrency`` bounds how many at once), so a long list costs about pages / concurrency
-        round trips, and only the pages in flight are held as raw JSON.
+        round trips, and only the pages in flight are held as raw JSON. ``fields`` (Magento's
+        ``?fields=`` filter, e.g. ``items[sku,name],total_count``) trims what each page carries.
         """
-        first, total = await self._search_page(path, route, groups, sort, 1, parse)
+        first, total = await self._search_page(path, route, groups, sort, 1, parse, fields)
         pages = -(-total // self.page_size)
         if pages <= 1 or not first:
             return first
-        rest = await gather_all(self._search_page(path, route, groups, sort, n, parse) for n in range(2, pages + 1))
+        rest = await gather_all(self._search_page(path, route, groups, sort, n, parse, fields)
+                                for n in range(2, pages + 1))
         return [*first, *(item for items, _ in rest for item in items)]
 
     async def _search_page(self, path: str, route: str, groups: Groups, sort: Sequence[tuple[str, str]], page: int,
-                           parse: Callable[[Any, int], T]) -> tuple[list[T], int]:
-        items, total = parse_page(await self._get(path, route, criteria(groups, sort, self.page_size, page)), route)
+                           parse: Callable[[Any, int], T], fields: str | None = None) -> tuple[list[T], int]:
+        params = criteria(groups, sort, self.page_size, page)
+        if fields:
+            params.append(("fields", fields))
+        items, total = parse_page(await self._get(path, route, params), route)
         offset = (page - 1) * self.page_size
         return [parse(item, offset + i) for i, item in enumerate(items)], total
 
@@ -199,7 +208,7 @@ class MagentoClient(ApiClient):
                 links[product.entity_id] = configurable_links(raw)
             return product
 
-        found = await self._search("/products", route, parse=parse)
+        found = await self._search("/products", route, parse=parse, fields=PRODUCT_FIELDS)
         if not links:
             return found
         sku_by_id = {p.entity_id: p.sku for p in found}

@@ -33,7 +33,8 @@ from . import routes_catalog, routes_inventory, routes_sales
 from .auth import authenticate
 from .control import control_routes
 from .errors import GET_ON_ALL, INTERNAL, NOT_AUTHORIZED, ROUTE_NOT_FOUND, MagentoError, Phrase, render_fault
-from .render import json_response
+from .fields import parse_fields, trim
+from .render import dumps, json_response
 from .routing import ApiRoute, Call, UnknownColumn
 from .settings import SimSettings
 from .state import MagentoState
@@ -140,6 +141,9 @@ async def _dispatch(state: MagentoState, request: Request) -> Response:
                 raise MagentoError(401, Phrase(NOT_AUTHORIZED, {"resources": api_route.acl}))
             call = Call(state, request.method, params, request.query_params.multi_items(), body, principal)
             result = api_route.handler(call)
+        tree = parse_fields(request.query_params.get("fields", ""))
+        if tree is not None:
+            result = trim(json.loads(dumps(result)), tree)
         return json_response(result, api_route.status)
     except MagentoError as exc:
         return json_response(exc.body(), exc.status, exc.headers or None)
