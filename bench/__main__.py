@@ -54,9 +54,9 @@ GOALS: dict[str, tuple[str, Callable[[dict[str, float]], bool]]] = {
     "P1_floor_ratio": ("<= 1.5", lambda f: f["P1_floor_ratio"] <= 1.5),
     "P1_speedup": (">= 30", lambda f: f["P1_speedup"] >= 30),
     "P1_rss_mb": ("<= 250", lambda f: f["P1_rss_mb"] <= 250),
-    "P2_rate_share": (">= 0.9, no 429, no duplicate",
+    "P2_rate_share": (">= 0.9, no 429, no duplicate, none lost",
                       lambda f: f["P2_rate_share"] >= 0.9 and not f["P2_429s"] and not f["P2_duplicates"]
-                      and not f["P2_failed"]),
+                      and not f["P2_dead"]),
     "P3_p95_s": ("<= P3_goal_s", lambda f: f["P3_p95_s"] <= f["P3_goal_s"]),
     "P4_scrape_ms": ("<= 20", lambda f: f["P4_scrape_ms"] <= 20),
     "P5_check_s": ("<= 1", lambda f: f["P5_check_s"] <= 1),
