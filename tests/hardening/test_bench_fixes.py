@@ -18,11 +18,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench import sync_throughput
 from bench.common import Served, bulk_merchant, integration_for
 from watchdog.clients import open_clients
 from watchdog.simulators.magento import search
 from watchdog.simulators.magento.search import SortOrder
 from watchdog.snapshot import take_snapshots
+from watchdog.store.db import Store
+from watchdog.store.models_sync import SyncRecordRow
 
 
 def test_long_lists_are_read_with_pages_in_flight_up_to_the_concurrency() -> None:
@@ -84,3 +87,20 @@ def test_replayed_answers_are_the_simulators_own() -> None:
     assert recorded == direct
     assert replayed == direct
     assert sum(len(c.pages) for c in served.caches) < answered, "the second read was replayed"
+
+
+def test_p2_names_the_error_each_retried_record_met(sqlite_store: Store) -> None:
+    now = datetime.now(UTC)
+    with sqlite_store.session() as s:
+        s.add_all([SyncRecordRow(integration="bench", flow="orders", source_id="7", state="written", attempts=2,
+                                 last_error="timed out after 30 s", error_class="ambiguous", created_at=now,
+                                 updated_at=now),
+                   SyncRecordRow(integration="bench", flow="orders", source_id="8", state="written", attempts=1,
+                                 created_at=now, updated_at=now)])
+    errors = sync_throughput._record_errors(sqlite_store)
+    assert errors == {"7": "ambiguous: timed out after 30 s"}
+    row = {"orders": 2, "rate": 10, "window": 60.0, "wall_s": 1.0, "requests": 9, "achieved": 9.0, "share": 0.9,
+           "429s": 0, "duplicates": 0, "missing": 0, "written": 2, "failed": 1, "dead": 0, "runs": 2,
+           "errors": {"ambiguous: timed out after 30 s": 1}}
+    assert sync_throughput.render(row).endswith(
+        "records that met an error and were retried (1x): ambiguous: timed out after 30 s")
