@@ -176,15 +176,15 @@ class CompleteBodies:
         await self.app(scope, replay, send)
 
 
-def _catalogue(magento: MagentoState, stokly: StoklyState, warehouse: str) -> dict[str, str]:
+def _catalogue(magento: MagentoState, stokly: StoklyState, warehouse: str, stock: int) -> dict[str, str]:
     magento.add_source(SOURCE, "Warehouse 1")
     magento.link_source(1, SOURCE)
     items: dict[str, str] = {}
     for sku, price in PRICES.items():
         magento.add_simple(sku, price=Decimal(price))
-        magento.set_source_item(sku, SOURCE, 100)
+        magento.set_source_item(sku, SOURCE, stock)
         items[sku] = stokly.add_item(sku, sku.title())
-        stokly.set_stock(items[sku], warehouse, 100)
+        stokly.set_stock(items[sku], warehouse, stock)
     magento.add_simple("GHOST", price=Decimal(3))
     magento.set_source_item("GHOST", SOURCE, 4)
     magento.add_configurable("TEE", ["TEE-S", "TEE-M"], "Radiant Tee", price=Decimal(20))
@@ -198,12 +198,12 @@ def _catalogue(magento: MagentoState, stokly: StoklyState, warehouse: str) -> di
 
 
 @contextmanager
-def served_shop(*, designated: bool = True, seed: int = 1) -> Iterator[Shop]:
-    """The merchant on both simulators over real HTTP (stopped on exit)."""
+def served_shop(*, designated: bool = True, seed: int = 1, stock: int = 100) -> Iterator[Shop]:
+    """The merchant on both simulators over real HTTP (stopped on exit); ``stock`` units of each simple SKU."""
     clock = ShopClock()
     magento, stokly = MagentoState(seed=seed, clock=clock), StoklyState(seed=seed)
     warehouse, shop_location = stokly.add_location("Warehouse"), stokly.add_location("Shop")
-    items = _catalogue(magento, stokly, warehouse)
+    items = _catalogue(magento, stokly, warehouse, stock)
     channel = stokly.add_channel("Magento UK", allocate_sold_location_id=warehouse if designated else None,
                                  inventory_location_ids=[warehouse])
     creds = magento.add_integration("stokly")
