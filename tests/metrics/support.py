@@ -253,3 +253,12 @@ def rule_exprs(path: Path = RULES) -> dict[str, str]:
                 value = " ".join(block)
             rules[name] = value
     return rules
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 10 seconds."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.metrics.support import DASHBOARD_JSON, Targets, concrete, promtool, rule_exprs
+from tests.metrics.support import DASHBOARD_JSON, Targets, concrete, promtool, rule_exprs, stop
 from tests.metrics.test_prometheus_e2e import eventually, free_port, loaded_rules, prometheus, query
 
 __all__ = ["prometheus"]  # the fixture, re-used with this module's live_targets
@@ -50,11 +50,7 @@ def live_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
         eventually(lambda: _metrics_up(url, process), "the demo to serve /metrics", timeout=30)
         yield Targets(urls=(url,), firing=DEMO_FIRING)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.metrics.support import DASHBOARD_JSON, RULES, Targets, concrete, rule_exprs
+from tests.metrics.support import DASHBOARD_JSON, RULES, Targets, concrete, rule_exprs, stop
 from watchdog.metrics import BOUNDED_LABELS
 
 T = TypeVar("T")
@@ -68,11 +68,7 @@ def prometheus(live_targets: Targets, tmp_path: Path) -> Iterator[str]:
         eventually(lambda: _ready(url, process), "prometheus to be ready", timeout=20)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 

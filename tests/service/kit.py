@@ -255,9 +255,11 @@ def assert_each_slot_ran_once(states: Sequence[SlotState], interval: timedelta) 
     assert {s.status for s in states} == {"done"}, [(s.key, s.status) for s in states if s.status != "done"]
 
 
-def done_counts(jobs: dict[str, list[SlotState]]) -> Counter[str]:
-    """Done slots per job, counted the way ``recorded_runs`` counts work (full push = stock, postings = fulfilment)."""
-    done = Counter({job: sum(1 for s in states if s.status == "done") for job, states in jobs.items()})
+def done_counts(jobs: dict[str, list[SlotState]],
+                counted: Callable[[SlotState], bool] = lambda s: s.status == "done") -> Counter[str]:
+    """Slots per job (done ones unless ``counted`` says otherwise), counted the way ``recorded_runs``
+    counts work (full push = stock, postings = fulfilment)."""
+    done = Counter({job: sum(1 for s in states if counted(s)) for job, states in jobs.items()})
     done["sync.stock"] += done.pop("sync.full_stock", 0)
     return done
 
@@ -295,9 +297,7 @@ def assert_work_matches_slots(states: Sequence[SlotState], db_url: str, integrat
     """
     jobs = by_job(states, integration)
     done = done_counts(jobs)
-    interrupted = Counter({job: sum(1 for s in slots if s.attempts > 1 or s.status in (RUNNING, ABANDONED))
-                           for job, slots in jobs.items()})
-    interrupted["sync.stock"] += interrupted.pop("sync.full_stock", 0)
+    interrupted = done_counts(jobs, lambda s: s.attempts > 1 or s.status in (RUNNING, ABANDONED))
     recorded = recorded_runs(db_url, integration)
     recorded["sync.fulfilment"] = max(recorded["sync.fulfilment"], recorded.pop("sync.postings", 0))
     for job in ("sync.orders", "sync.fulfilment", "sync.refunds", "sync.stock", "checks"):

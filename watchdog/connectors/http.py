@@ -124,12 +124,6 @@ def field(record: Mapping[str, Any], name: str, kind: type | tuple[type, ...], *
 def opt_field(record: Mapping[str, Any], name: str, kind: type | tuple[type, ...], default: Any,
               *, system: str, route: str) -> Any:
     """Like ``field`` but absent or null gives ``default`` (Magento omits null fields)."""
-    if type(record) is dict:
-        value = record.get(name)
-        if value is None:
-            return default
-        if type(value) is kind or (type(kind) is tuple and type(value) in kind):
-            return value
     if not isinstance(record, Mapping) or record.get(name) is None:
         return default
     return field(record, name, kind, system=system, route=route)
@@ -153,11 +147,7 @@ def to_decimal(value: Any, name: str, *, system: str, route: str) -> Decimal:
     """A JSON number (or numeric string, as Magento sometimes sends) as an exact Decimal."""
     if isinstance(value, bool) or value is None:
         raise MalformedResponse(system, route, f"field {name!r} is not a number", kind=ErrorKind.PERMANENT)
-    key = (type(value), value)
-    try:
-        known = _DECIMALS.get(key)
-    except TypeError:  # unhashable (a list or an object): not a number
-        known = None
+    known = known_decimal(value)
     if known is not None:
         return known
     try:
@@ -169,7 +159,7 @@ def to_decimal(value: Any, name: str, *, system: str, route: str) -> Decimal:
         raise MalformedResponse(system, route, f"field {name!r} is not finite", kind=ErrorKind.PERMANENT)
     if len(_DECIMALS) >= _MAX_DECIMALS:
         _DECIMALS.clear()
-    _DECIMALS[key] = number
+    _DECIMALS[(type(value), value)] = number
     return number
 
 
