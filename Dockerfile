@@ -27,6 +27,6 @@ EXPOSE 9464
 # `watchdog run` finishes or releases its running slots on SIGTERM within ~6 s; docker stop waits 10 s.
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9464/readyz', timeout=4)"]
 ENTRYPOINT ["watchdog"]
 CMD ["run", "--config", "/etc/watchdog/watchdog.toml"]

@@ -92,7 +92,8 @@ def template_context(d: ManagerDigest) -> dict[str, Any]:
         "oldest": [_alert_row(a, d.generated_at) for a in d.oldest],
         "coverage": [{"check": r.check, "status": r.status, "label": coverage_label(r.status),
                       "line": coverage_line(r, d.timezone)} for r in d.coverage],
-        "not_checked": [r.check for r in d.coverage if r.status == "not_checked"],
+        "not_checked": [f"{r.check} ({r.reason})" if r.reason else r.check
+                        for r in d.coverage if r.status == "not_checked"],
         "command": findings_command(d.integration),
     }
 

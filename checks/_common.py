@@ -22,6 +22,7 @@ __all__ = [
     "channel_sale_orders",
     "first_by",
     "fmt",
+    "known",
     "magento_link",
     "money",
     "orders_by_increment",
@@ -47,9 +48,14 @@ def fmt(value: Decimal | int) -> str:
     return format(value, "f")
 
 
-def money(ctx: CheckContext, value: Decimal) -> str:
-    """``value`` with the integration's currency and two decimals, e.g. ``"GBP 12.50"``."""
-    return f"{ctx.currency} {value.quantize(CENT)}"
+def money(ctx: CheckContext, value: Decimal | None) -> str:
+    """``value`` with the integration's currency and two decimals, e.g. ``"GBP 12.50"``; None: "amount unknown"."""
+    return "amount unknown" if value is None else f"{ctx.currency} {value.quantize(CENT)}"
+
+
+def known(**measures: Decimal | int | None) -> dict[str, Decimal | int]:
+    """The measures whose value is known (an unreadable upstream field is left out, never shown as 0)."""
+    return {name: value for name, value in measures.items() if value is not None}
 
 
 def settled_before(ctx: CheckContext, default: timedelta) -> datetime:

@@ -44,8 +44,11 @@ class MissingCreditNotes:
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         prefix = ctx.setting("reference_prefix", "MAG-CM-")
         notes: dict[str, list[CreditNote]] = defaultdict(list)
+        unmatched = 0  # notes whose reference could not be read: any memo might be theirs
         for note in need(ctx.stokly.credit_notes, "stokly.credit_notes"):
-            if note.source_reference_id and note.status not in VOID_NOTES:
+            if "source_reference_id" in note.unknown:
+                unmatched += 1
+            elif note.source_reference_id and note.status not in VOID_NOTES:
                 notes[note.source_reference_id].append(note)
         uninvoiced = self._uninvoiced_orders(ctx)
         settled = settled_before(ctx, DEFAULT_SETTLE)
@@ -53,6 +56,14 @@ class MissingCreditNotes:
             if memo.state == CANCELED_MEMO or memo.created_at > settled or memo.order_id in uninvoiced:
                 continue
             found = notes.get(prefix + memo.increment_id)
+            if not found and unmatched:
+                ctx.limit("Stokly credit notes without a readable sourceReferenceId: credit memos without a "
+                          "matching note are not judged", subjects=[f"creditmemo:{memo.increment_id}"])
+                continue
+            if found and any(n.amount is None or n.vat is None for n in found):
+                ctx.limit("Stokly credit notes whose amount or VAT could not be read: their amounts are not "
+                          "compared", subjects=[f"creditmemo:{memo.increment_id}"])
+                continue
             finding = self._missing(ctx, memo) if not found else self._different(ctx, memo, found)
             if finding is not None:
                 yield finding
@@ -83,8 +94,8 @@ class MissingCreditNotes:
         )
 
     def _different(self, ctx: CheckContext, memo: CreditMemo, notes: Sequence[CreditNote]) -> Finding | None:
-        vat = memo.tax_amount - sum((n.vat for n in notes), ZERO)
-        amount = memo.grand_total - sum((n.amount for n in notes), ZERO)
+        vat = memo.tax_amount - sum((n.vat or ZERO for n in notes), ZERO)
+        amount = memo.grand_total - sum((n.amount or ZERO for n in notes), ZERO)
         if abs(vat) < CENT and abs(amount) < CENT:
             return None
         many = f" ({len(notes)} notes with this reference)" if len(notes) > 1 else ""

@@ -17,7 +17,15 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import ClassVar
 
-from checks._common import channel_sale_orders, magento_link, money, orders_by_increment, settled_before, stokly_link
+from checks._common import (
+    channel_sale_orders,
+    known,
+    magento_link,
+    money,
+    orders_by_increment,
+    settled_before,
+    stokly_link,
+)
 from watchdog.findings import Check, CheckContext, Finding, Severity, Team, need
 from watchdog.model import LedgerEntry, Order, SaleOrder
 
@@ -81,7 +89,7 @@ class MissingOrders:
             check=self.id, subject=f"order:{ref}", severity=Severity.WARNING, owner=self.owner,
             summary=(f"Stokly sale order #{so.nice_id} ({money(ctx, so.total)}) refers to Magento order {ref}, "
                      "which does not exist in Magento: check for a typo, a deleted or a test order before picking"),
-            measures={"grand_total": so.total, "tax": so.tax},
+            measures=known(grand_total=so.total, tax=so.tax),
             links=stokly_link(ctx, f"sale-orders/{so.sale_order_id}"),
         )
 

@@ -30,6 +30,7 @@ from watchdog.model import Order, SaleOrder
 __all__ = ["OrderTotalsMismatch"]
 
 DEFAULT_SETTLE = timedelta(minutes=15)
+ZERO = Decimal(0)
 
 
 def _amended(so: SaleOrder) -> bool:
@@ -50,25 +51,35 @@ class OrderTotalsMismatch:
             order = orders.get(so.source_reference_id or "")
             if order is None or order.created_at > settled:
                 continue
+            if so.total is None:
+                ctx.limit("Stokly sale orders carry no readable total: their totals are not compared",
+                          subjects=[f"order:{order.increment_id}"])
+                continue
+            if so.tax is None:
+                ctx.limit("Stokly sale orders carry no readable tax: order tax is not compared (totals are)")
             difference = order.grand_total - so.total
-            tax_difference = order.tax_amount - so.tax
+            tax_difference = ZERO if so.tax is None else order.tax_amount - so.tax
             if (difference or tax_difference) and _amended(so) and \
                     abs(order.grand_total - order.total_refunded - so.total) < tolerance:
-                difference = Decimal(0)
+                difference = ZERO
             if abs(difference) >= tolerance or abs(tax_difference) >= tolerance:
                 yield self._finding(ctx, order, so, difference, tax_difference, tolerance)
 
     def _finding(self, ctx: CheckContext, order: Order, so: SaleOrder, difference: Decimal,
                  tax_difference: Decimal, tolerance: Decimal) -> Finding:
         taxed = abs(tax_difference) >= tolerance
+        stokly_tax = "tax unknown" if so.tax is None else f"tax {money(ctx, so.tax)}"
+        measures: dict[str, Decimal | int] = {"difference": difference}
+        if so.tax is not None:
+            measures["tax_difference"] = tax_difference
         return Finding(
             check=self.id, subject=f"order:{order.increment_id}",
             severity=Severity.CRITICAL if taxed else Severity.WARNING, owner=self.owner,
             summary=(f"Magento order {order.increment_id} totals {money(ctx, order.grand_total)} (tax "
                      f"{money(ctx, order.tax_amount)}) but Stokly sale order #{so.nice_id} says "
-                     f"{money(ctx, so.total)} (tax {money(ctx, so.tax)}): correct the Stokly order before it is "
+                     f"{money(ctx, so.total or ZERO)} ({stokly_tax}): correct the Stokly order before it is "
                      "invoiced"),
-            measures={"difference": difference, "tax_difference": tax_difference},
+            measures=measures,
             links={**magento_link(ctx, f"sales/order/view/order_id/{order.entity_id}/"),
                    **stokly_link(ctx, f"sale-orders/{so.sale_order_id}")},
         )

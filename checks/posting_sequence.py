@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, time, timedelta
 from typing import ClassVar
 
-from checks._common import channel_sale_orders, first_by, money, settled_before, stokly_link
+from checks._common import channel_sale_orders, first_by, known, money, settled_before, stokly_link
 from watchdog.findings import Check, CheckContext, Finding, Severity, Team, need
 from watchdog.model import Invoice, SaleOrder
 
@@ -71,7 +71,7 @@ class PostingSequence:
                 summary=(f"Stokly invoice #{invoice.nice_id} ({money(ctx, invoice.total)}) for Magento order "
                          f"{so.source_reference_id or so.nice_id} was issued {invoice.issue_date:%Y-%m-%d} {when}: "
                          "revenue and VAT are posted for goods not shipped"),
-                measures={"amount": invoice.total, "tax": invoice.tax},
+                measures=known(amount=invoice.total, tax=invoice.tax),
                 links=stokly_link(ctx, f"invoices/{invoice.sale_invoice_id}"),
             )
 
@@ -88,7 +88,7 @@ class PostingSequence:
                 summary=(f"Magento order {ref} (Stokly #{so.nice_id}, {money(ctx, so.total)}) was dispatched "
                          f"{dispatched:%Y-%m-%d %H:%M} UTC and is still not invoiced in Stokly: revenue and VAT "
                          "are missing from the books"),
-                measures={"amount": so.total, "tax": so.tax},
+                measures=known(amount=so.total, tax=so.tax),
                 links=stokly_link(ctx, f"sale-orders/{so.sale_order_id}"),
             )
 

@@ -5,6 +5,7 @@ integration-patterns.md 5.6): Stokly available at the designated location plus t
 quantity of imported, not yet shipped Magento orders. Magento higher than expected is oversell risk (critical);
 lower is undersell (warning). SKUs with Magento order activity inside the settle
 window are in flight and skipped; SKUs Stokly does not know are ``sku_mismatch``'s.
+SKUs whose Stokly availability could not be read (allocation unknown) are not judged.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import ClassVar
 
 from watchdog.findings import Check, CheckContext, Finding, NotEvaluated, Severity, Team, need
 from watchdog.model import Order
-from watchdog.stockmath import available_at, open_imported_quantities
+from watchdog.stockmath import available_at, open_imported_quantities, unknown_at
 
 __all__ = ["StockDivergence"]
 
@@ -41,7 +42,8 @@ class StockDivergence:
             raise NotEvaluated("stokly.designated_location", "no designated Stokly location (see unlocated_stock)")
         items = {i.sku: i for i in need(ctx.stokly.items, "stokly.items") if i.active}
         orders = need(ctx.magento.orders, "magento.orders")
-        available = available_at(need(ctx.stokly.stock_levels, "stokly.stock_levels"), location)
+        levels = need(ctx.stokly.stock_levels, "stokly.stock_levels")
+        available, unknown = available_at(levels, location), unknown_at(levels, location)
         reserved = open_imported_quantities(orders, need(ctx.stokly.sale_orders, "stokly.sale_orders"))
         settle = ctx.duration("settle", timedelta(minutes=10))
         busy = _in_flight(orders, ctx.now - settle)
@@ -50,6 +52,10 @@ class StockDivergence:
         for source_item in need(ctx.magento.source_items, "magento.source_items"):
             sku = source_item.sku
             if source_item.source_code != ctx.magento.source_code or sku not in items or sku in busy:
+                continue
+            if sku in unknown:
+                ctx.limit("Stokly's allocated quantity at the designated location could not be read: "
+                          "those SKUs' stock is not compared", subjects=[f"sku:{sku}"])
                 continue
             expected = available.get(sku, ZERO) + reserved.get(sku, ZERO)
             difference = source_item.quantity - expected

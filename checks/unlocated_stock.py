@@ -60,11 +60,12 @@ class UnlocatedStock:
         designated = ctx.stokly.designated_location_id
         if ctx.stokly.location_id is None:
             need(ctx.stokly.channel, "stokly.channel")  # "no location" must not be read from a missing channel
-        problem = self._designation_problem(ctx, designated, locations)
+        problem = None if self._designation_unknown(ctx, designated, stock) else \
+            self._designation_problem(ctx, designated, locations)
         if problem is not None:
             yield self._channel_finding(ctx, problem, Severity.CRITICAL, stock)
-        else:
-            yield from self._elsewhere(ctx, designated or "", stock, locations)
+        elif designated:
+            yield from self._elsewhere(ctx, designated, stock, locations)
             mismatch = self._allocation_mismatch(ctx)
             if mismatch is not None:
                 yield self._channel_finding(ctx, mismatch, Severity.WARNING, {})
@@ -82,6 +83,18 @@ class UnlocatedStock:
         if location.status != 0:
             return f"The Magento channel {name} points to Stokly location {location.name}, which is inactive"
         return None
+
+    def _designation_unknown(self, ctx: CheckContext, designated: str | None,
+                             stock: Mapping[str, tuple[Decimal, int]]) -> bool:
+        """True (and said) when no location is configured and the channel's "Allocate Sold" one is unreadable:
+        neither the designation nor which locations feed no source can be judged."""
+        channel = ctx.stokly.channel
+        if designated or channel is None or "allocate_sold_location_id" not in channel.unknown:
+            return False
+        ctx.limit(f"The Stokly channel's \"Allocate Sold\" location could not be read and no location_id is "
+                  f"configured: the designated location of channel {channel.name} and stock held elsewhere are "
+                  "not judged", subjects=[f"channel:{ctx.stokly.channel_id}", *(f"location:{loc}" for loc in stock)])
+        return True
 
     def _allocation_mismatch(self, ctx: CheckContext) -> str | None:
         configured, channel = ctx.stokly.location_id, ctx.stokly.channel
@@ -117,6 +130,11 @@ class UnlocatedStock:
         settled = settled_before(ctx, DEFAULT_SETTLE)
         for so in channel_sale_orders(ctx, sale_orders):
             if so.allocated_location_id or so.created_at > settled:
+                continue
+            if "allocated_location_id" in so.unknown:
+                ref = so.source_reference_id or f"stokly-{so.nice_id}"
+                ctx.limit("Stokly sale orders without a readable allocated location: whether they are allocated "
+                          "is not judged", subjects=[f"order:{ref}"])
                 continue
             units = _open_units(so)
             if units <= 0:

@@ -1,9 +1,12 @@
 """Build the Magento and Stokly clients of an integration from its configuration.
 
-Credentials come as ``Secret`` from ``watchdog.config`` (Magento: a bearer token or the four
-OAuth 1.0a values; Stokly: account key, client id and secret); timeouts, concurrency and
-rate limits from the same config. ``observer`` (e.g. ``Metrics.observer(name)``) sees every
-request attempt. Transports and retry policies can be injected (tests, simulators in-process).
+Credentials come as ``Secret`` from ``watchdog.config`` (Magento: a bearer token, the four
+OAuth 1.0a values or an admin's name and password; Stokly: account key, client id and secret);
+timeouts, concurrency and rate limits from the same config. ``observer`` (e.g.
+``Metrics.observer(name)``) sees every request attempt and, being an ``OutcomeObserver``, how each
+request ended (that is what keeps ``watchdog_source_up`` current between checks). Each client names
+its integration in the log line of a request that failed for good. Transports and retry policies
+can be injected (tests, simulators in-process).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import httpx
 
 from watchdog.config import IntegrationConfig, MagentoConfig, StoklyConfig
 from watchdog.connectors.http import RequestObserver, RetryPolicy
-from watchdog.connectors.magento import BearerToken, MagentoAuth, MagentoClient, OAuth1Credentials
+from watchdog.connectors.magento import AdminLogin, BearerToken, MagentoAuth, MagentoClient, OAuth1Credentials
 from watchdog.connectors.stokly import StoklyClient, StoklyCredentials
 
 __all__ = ["ClientOptions", "Clients", "magento_auth", "magento_client", "open_clients", "stokly_client",
@@ -47,6 +50,10 @@ def magento_auth(config: MagentoConfig) -> MagentoAuth:
         if config.bearer_token is None:
             raise ValueError("Magento auth is 'bearer' but no token is configured")
         return BearerToken(config.bearer_token)
+    if config.auth == "admin":
+        if config.username is None or config.password is None:
+            raise ValueError("Magento auth is 'admin' but the username or password is not configured")
+        return AdminLogin(config.username, config.password)
     key, secret = config.consumer_key, config.consumer_secret
     token, token_secret = config.access_token, config.access_token_secret
     if key is None or secret is None or token is None or token_secret is None:
@@ -67,31 +74,33 @@ def _transport(concurrency: int) -> httpx.AsyncBaseTransport:
 
 
 def magento_client(config: MagentoConfig, *, observer: RequestObserver | None = None,
-                   options: ClientOptions | None = None) -> MagentoClient:
+                   options: ClientOptions | None = None, integration: str = "") -> MagentoClient:
     """A Magento client for ``config``. Raises ValueError (missing credentials, OAuth over plain http)."""
     options = options or ClientOptions()
     return MagentoClient(config.base_url, magento_auth(config), timeout_s=config.timeout_s,
                          concurrency=config.concurrency, rate_per_s=config.rate_per_s, retry=options.retry,
                          transport=options.magento_transport or _transport(config.concurrency), observer=observer,
-                         page_size=options.magento_page_size)
+                         page_size=options.magento_page_size, integration=integration)
 
 
 def stokly_client(config: StoklyConfig, *, observer: RequestObserver | None = None,
-                  options: ClientOptions | None = None) -> StoklyClient:
+                  options: ClientOptions | None = None, integration: str = "") -> StoklyClient:
     """A Stokly client for ``config`` (its token requests share the API's connection pool)."""
     options = options or ClientOptions()
     credentials = StoklyCredentials(config.account_key.reveal(), config.client_id.reveal(), config.client_secret)
     return StoklyClient(config.base_url, credentials, timeout_s=config.timeout_s, concurrency=config.concurrency,
                         rate_per_s=config.rate_per_s, retry=options.retry,
-                        transport=options.stokly_transport or _transport(config.concurrency), observer=observer)
+                        transport=options.stokly_transport or _transport(config.concurrency), observer=observer,
+                        integration=integration)
 
 
 @asynccontextmanager
 async def open_clients(integration: IntegrationConfig, *, observer: RequestObserver | None = None,
                        options: ClientOptions | None = None) -> AsyncIterator[Clients]:
     """Both clients of ``integration``, closed on exit."""
-    magento = magento_client(integration.magento, observer=observer, options=options)
-    stokly = stokly_client(integration.stokly, observer=observer, options=options)
+    name = integration.name
+    magento = magento_client(integration.magento, observer=observer, options=options, integration=name)
+    stokly = stokly_client(integration.stokly, observer=observer, options=options, integration=name)
     try:
         yield Clients(magento, stokly)
     finally:

@@ -47,12 +47,13 @@ TEAMS = ("finance", "operations", "ecommerce", "platform")
 #: and ``integrations.routes`` take free keys (check ids with their settings; teams).
 KNOWN_KEYS: Mapping[str, frozenset[str]] = MappingProxyType({
     "": frozenset({"server", "database", "integrations", "slack", "email", "schedule"}),
-    "server": frozenset({"listen"}),
+    "server": frozenset({"listen", "source_down_grace"}),
     "database": frozenset({"url"}),
     "integrations": frozenset({"name", "currency", "timezone", "magento", "stokly", "sync", "checks", "routes"}),
     "integrations.magento": frozenset({
         "base_url", "auth", "source_code", "stock_id", "timeout_s", "concurrency", "rate_per_s", "token_env",
-        "consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env"}),
+        "consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env", "username",
+        "password_env"}),
     "integrations.stokly": frozenset({
         "base_url", "account_key_env", "client_id_env", "client_secret_env", "channel_id", "location_id",
         "timeout_s", "concurrency", "rate_per_s"}),
@@ -81,6 +82,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class ServerConfig:
     listen: str = "127.0.0.1:9464"
+    source_down_grace: timedelta = timedelta(minutes=10)  # /healthz answers 503 once a source is down longer
 
     @property
     def host(self) -> str:
@@ -99,10 +101,12 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class MagentoConfig:
     base_url: str
-    auth: str  # "oauth1" | "bearer"
+    auth: str  # "oauth1" | "bearer" | "admin"
     source_code: str
     stock_id: int = 1
     bearer_token: Secret | None = None
+    username: str | None = None  # admin: the admin user who signs in for a token
+    password: Secret | None = None
     consumer_key: Secret | None = None
     consumer_secret: Secret | None = None
     access_token: Secret | None = None
@@ -249,7 +253,11 @@ def _server(r: Reader, t: Mapping[str, Any]) -> ServerConfig:
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         r.problem("server.listen", f"{listen!r} is not HOST:PORT")
         listen = "127.0.0.1:9464"
-    return ServerConfig(listen=listen)
+    grace = r.duration(t, "server.source_down_grace", "10m")
+    if grace <= timedelta(0):
+        r.problem("server.source_down_grace", "must be longer than zero")
+        grace = timedelta(minutes=10)
+    return ServerConfig(listen=listen, source_down_grace=grace)
 
 
 def _database(r: Reader, t: Mapping[str, Any]) -> DatabaseConfig:
@@ -292,14 +300,16 @@ def _magento(r: Reader, t: Mapping[str, Any], key: str) -> MagentoConfig | None:
     r.unknown_keys(t, key, KNOWN_KEYS["integrations.magento"])
     base_url = r.url(t, f"{key}.base_url")
     auth = r.text(t, f"{key}.auth", "oauth1")
-    values: dict[str, Secret | None] = {}
+    values: dict[str, Any] = {}
     if auth == "bearer":
         values["bearer_token"] = r.secret(t, f"{key}.token_env")
     elif auth == "oauth1":
         for name in secrets[1:]:
             values[name.removesuffix("_env")] = r.secret(t, f"{key}.{name}")
+    elif auth == "admin":
+        values.update(username=r.text(t, f"{key}.username", None), password=r.secret(t, f"{key}.password_env"))
     else:
-        r.problem(f"{key}.auth", f"{auth!r} must be 'oauth1' or 'bearer'")
+        r.problem(f"{key}.auth", f"{auth!r} must be 'oauth1', 'bearer' or 'admin'")
     source_code = r.text(t, f"{key}.source_code", None)
     if base_url is None or source_code is None:
         return None

@@ -27,6 +27,7 @@ import httpx
 from watchdog.config import Config
 from watchdog.demo_setup import DemoEnvironment
 from watchdog.engine import RunSummary, load_ledger_view, run_checks
+from watchdog.simulators.stokly.shape import ShapeRules
 from watchdog.snapshot import take_snapshots
 from watchdog.store.finding_queries import findings_json
 from watchdog.sync.results import SyncSummary
@@ -55,10 +56,13 @@ class DemoRun:
 
 
 def run_demo(*, seconds: float, out: Path, metrics_port: int = 0, seed: int = 7,
-             echo: Callable[[str], None] = print) -> int:
-    """Run the demo for ``seconds`` and leave its outputs in ``out``; returns the exit code."""
+             echo: Callable[[str], None] = print, stokly_shape: ShapeRules | None = None) -> int:
+    """Run the demo for ``seconds`` and leave its outputs in ``out``; returns the exit code.
+
+    ``stokly_shape`` makes the simulated Stokly serve other shapes than we assume (fields dropped).
+    """
     _prepare(out)
-    with DemoEnvironment(out, seed=seed, metrics_port=metrics_port) as env:
+    with DemoEnvironment(out, seed=seed, metrics_port=metrics_port, stokly_shape=stokly_shape) as env:
         config = env.config
         echo(f"watchdog demo: Magento {env.systems.magento_url}, Stokly {env.systems.stokly_url}, "
              f"metrics {env.metrics_url}/metrics")

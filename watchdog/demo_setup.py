@@ -37,6 +37,7 @@ from watchdog.simulators.merchant import build_merchant
 from watchdog.simulators.scenario import SimClock, builtin_scenario
 from watchdog.simulators.serve import ServedApp
 from watchdog.simulators.smtp import FakeSmtp
+from watchdog.simulators.stokly.shape import ShapeRules
 from watchdog.simulators.trading import TradingSimulation
 from watchdog.store.db import Store, open_store, upgrade
 from watchdog.store.finding_queries import findings_json
@@ -62,12 +63,13 @@ def _check_settings() -> dict[str, dict[str, object]]:
 class DemoEnvironment:
     """The demo's servers and stores, started on enter and stopped on exit."""
 
-    def __init__(self, out: Path, *, seed: int = 7, metrics_port: int = 0) -> None:
+    def __init__(self, out: Path, *, seed: int = 7, metrics_port: int = 0,
+                 stokly_shape: ShapeRules | None = None) -> None:
         now = datetime.now(UTC)
         clock = SimClock(now)
         self.merchant = build_merchant(builtin_scenario("shop"), now, clock=clock)
         clock.follow_real_time()
-        self.systems = EmbeddedSystems(self.merchant)
+        self.systems = EmbeddedSystems(self.merchant, stokly_shape=stokly_shape)
         self.slack = FakeSlack(token=SLACK_TOKEN)
         self.smtp = FakeSmtp()
         self.store: Store = open_store(f"sqlite:///{out / 'watchdog.db'}")

@@ -9,7 +9,10 @@
    (wrong check id, duplicate subject, a float measure...), is ``failed``;
 2. the engine raises its own findings: one ``source_unreachable`` per system whose
    snapshot has errors or lacks a part a check needs (standing in for the findings
-   that could not be computed), and one ``check_failed`` per crashed check;
+   that could not be computed, naming each part's route and cause), one
+   ``upstream_shape`` per (system, route, field) a read could not take as expected
+   (records set aside, or a field read as unknown), and one ``check_failed`` per
+   crashed check;
 3. ``watchdog.lifecycle.plan`` turns the results into steps, which are written with
    their transitions and one ``check_run`` row per check, in one transaction.
 
@@ -47,10 +50,12 @@ from watchdog.store.findings import (
     open_counts,
 )
 from watchdog.store.ledger_view import load_ledger_view
+from watchdog.upstream_shape import UPSTREAM_SHAPE, shape_result
 
 __all__ = [
     "CHECK_FAILED",
     "SOURCE_UNREACHABLE",
+    "UPSTREAM_SHAPE",
     "CheckSummary",
     "RunSummary",
     "context_for",
@@ -75,6 +80,17 @@ class CheckSummary:
     findings: int = 0
     error: str | None = None
     seconds: float = 0.0
+    limits: tuple[str, ...] = ()  # what it could not judge (unknown upstream fields), each said once
+
+
+    def json(self) -> dict[str, Any]:
+        """``{"outcome", "open"}`` plus ``error`` and ``limits`` when there are any."""
+        data: dict[str, Any] = {"outcome": self.outcome, "open": self.open}
+        if self.error:
+            data["error"] = self.error
+        if self.limits:
+            data["limits"] = list(self.limits)
+        return data
 
 
 @dataclass(frozen=True)
@@ -85,11 +101,11 @@ class RunSummary:
     at: datetime
     checks: Mapping[str, CheckSummary]
     transitions: tuple[TransitionRecord, ...] = ()
-    unreachable: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # system -> parts unread
+    unreachable: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # system -> parts and why
 
     def checks_json(self) -> dict[str, dict[str, Any]]:
         """``{"<check id>": {"outcome": ..., "open": n}}``, the ``checks`` part of the demo's summary.json."""
-        return {cid: {"outcome": c.outcome, "open": c.open} for cid, c in self.checks.items()}
+        return {cid: c.json() for cid, c in self.checks.items()}
 
     def count(self, kind: str) -> int:
         """How many transitions of ``kind`` ("opened", "resolved", ...) this run wrote."""
@@ -113,6 +129,8 @@ class EngineObserver(Protocol):
 
     def finding_resolved(self, integration: str, check: str, severity: str) -> None: ...
 
+    def upstream_unreadable(self, integration: str, system: str, route: str, records: int) -> None: ...
+
 
 def run_checks(store: Store, integration: IntegrationConfig, magento: MagentoSnapshot, stokly: StoklySnapshot,
                ledger: LedgerView, now: datetime, *, registry: Registry | None = None, policy: Policy | None = None,
@@ -130,6 +148,7 @@ def run_checks(store: Store, integration: IntegrationConfig, magento: MagentoSna
     unreachable = unreachable_systems(registry, magento, stokly)
     results = {cid: ev.result for cid, ev in evaluations.items()}
     results[SOURCE_UNREACHABLE] = CheckResult(Outcome.OK, tuple(_unreachable_findings(unreachable, results)))
+    results[UPSTREAM_SHAPE] = shape_result(magento, stokly)
     results[CHECK_FAILED] = _failures(results)
     runbooks = {**ENGINE_CHECKS, **{c.id: c.runbook for c in registry}}
     with store.session() as session:
@@ -143,12 +162,20 @@ def run_checks(store: Store, integration: IntegrationConfig, magento: MagentoSna
         counts = open_counts(session, integration.name)
     seconds = {cid: ev.seconds for cid, ev in evaluations.items()}
     checks = {cid: CheckSummary(outcome=r.outcome, open=counts.get(cid, 0), findings=len(r.findings), error=r.error,
-                                seconds=seconds.get(cid, 0.0)) for cid, r in results.items()}
+                                seconds=seconds.get(cid, 0.0), limits=r.limits) for cid, r in results.items()}
     summary = RunSummary(integration=integration.name, at=now, checks=MappingProxyType(checks),
                          transitions=tuple(transitions), unreachable=MappingProxyType(unreachable))
     if observer is not None:
         _report(observer, summary)
+        _report_shape(observer, integration.name, magento, stokly)
     return summary
+
+
+def _report_shape(observer: EngineObserver, integration: str, *snapshots: MagentoSnapshot | StoklySnapshot) -> None:
+    for snapshot in snapshots:
+        for problem in snapshot.shape:
+            if problem.set_aside:
+                observer.upstream_unreadable(integration, problem.system, problem.route, problem.records)
 
 
 def _report(observer: EngineObserver, summary: RunSummary) -> None:
@@ -180,7 +207,7 @@ def evaluate(check: Check, ctx: CheckContext, timer: Timer = time.perf_counter) 
     started = timer()
     missing = [p for p in sorted(check.needs) if _part(p, ctx.magento, ctx.stokly) is None]
     if missing:
-        result = CheckResult(Outcome.NOT_EVALUATED, error=f"not read: {', '.join(missing)}")
+        result = CheckResult(Outcome.NOT_EVALUATED, error=not_read(missing, ctx.magento, ctx.stokly))
     else:
         result = _run(check, ctx)
     return _Evaluation(result, timer() - started)
@@ -195,7 +222,8 @@ def _run(check: Check, ctx: CheckContext) -> CheckResult:
     except Exception as exc:
         log.exception("check %s failed for %s", check.id, ctx.integration)
         return CheckResult(Outcome.FAILED, error=f"{type(exc).__name__}: {exc}"[:500])
-    return CheckResult(Outcome.OK, findings)
+    return CheckResult(Outcome.OK, findings, unjudged=frozenset(ctx.limits.subjects),
+                       limits=ctx.limits.summary())
 
 
 def _conform(check_id: str, findings: Iterable[Finding]) -> None:
@@ -221,8 +249,18 @@ def _part(name: str, magento: MagentoSnapshot, stokly: StoklySnapshot) -> object
     return getattr(magento if system == "magento" else stokly, attr, None)
 
 
+def not_read(parts: Iterable[str], magento: MagentoSnapshot, stokly: StoklySnapshot) -> str:
+    """Why a check could not run: each missing part with the cause its read gave."""
+    causes = []
+    for part in parts:
+        system, _, attr = part.partition(".")
+        errors = magento.errors if system == "magento" else stokly.errors
+        causes.append(f"{part} ({errors[attr]})" if attr in errors else part)
+    return f"not read: {'; '.join(causes)}"
+
+
 def unreachable_systems(registry: Registry, magento: MagentoSnapshot, stokly: StoklySnapshot) -> dict[str, str]:
-    """Per system that could not be fully read: the parts missing (needed ones and reported errors)."""
+    """Per system that could not be fully read: each part missing with its cause (route, status, field)."""
     needed = {p for check in registry for p in check.needs}
     found: dict[str, str] = {}
     for system, snapshot in (("magento", magento), ("stokly", stokly)):
@@ -230,19 +268,21 @@ def unreachable_systems(registry: Registry, magento: MagentoSnapshot, stokly: St
                  if p.startswith(f"{system}.") and _part(p, magento, stokly) is None}
         parts |= set(snapshot.errors)
         if parts:
-            found[system] = ", ".join(sorted(parts))
+            found[system] = "; ".join(f"{p}: {snapshot.errors[p]}" if p in snapshot.errors else p
+                                      for p in sorted(parts))
     return found
 
 
 def _unreachable_findings(unreachable: Mapping[str, str], results: Mapping[str, CheckResult]) -> Iterable[Finding]:
-    blocked = sum(1 for r in results.values() if r.outcome is Outcome.NOT_EVALUATED)
-    for system, parts in sorted(unreachable.items()):
+    blocked = sorted(cid for cid, r in results.items() if r.outcome is Outcome.NOT_EVALUATED)
+    for system, causes in sorted(unreachable.items()):
         name = system.capitalize()
         yield Finding(
             check=SOURCE_UNREACHABLE, subject=f"system:{system}", severity=Severity.CRITICAL, owner=Team.PLATFORM,
-            summary=(f"{name} could not be read ({parts}): {blocked} check(s) could not run and keep their findings "
-                     f"as they were until {name} answers again"),
-            measures={"parts": len(parts.split(", ")), "checks_blocked": blocked},
+            summary=(f"{name} could not be read — {causes}. {len(blocked)} check(s) could not run "
+                     f"({', '.join(blocked) or 'none'}) and keep their findings as they were until {name} "
+                     "answers again"),
+            measures={"parts": causes.count("; ") + 1, "checks_blocked": len(blocked)},
         )
 
 

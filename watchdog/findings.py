@@ -24,6 +24,7 @@ __all__ = [
     "Check",
     "CheckContext",
     "Finding",
+    "Limits",
     "Measure",
     "NotEvaluated",
     "Severity",
@@ -87,9 +88,32 @@ def need(value: T | None, part: str) -> T:
     return value
 
 
+class Limits:
+    """What a check could not judge in one run: reasons said once, and the subjects left alone.
+
+    A check calls ``ctx.limit(reason, subjects=...)`` when part of what it needs is unknown
+    (an upstream field it could not read). The reason is reported once per run with a count;
+    the subjects' open findings are kept as they were ("could not check" is never "all clear").
+    """
+
+    __slots__ = ("reasons", "subjects")
+
+    def __init__(self) -> None:
+        self.reasons: dict[str, int] = {}
+        self.subjects: set[str] = set()
+
+    def add(self, reason: str, subjects: Iterable[str] = ()) -> None:
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        self.subjects.update(subjects)
+
+    def summary(self) -> tuple[str, ...]:
+        """Each reason once, with how many records it held back when more than one."""
+        return tuple(f"{reason} ({n} records)" if n > 1 else reason for reason, n in self.reasons.items())
+
+
 @dataclass(frozen=True)
 class CheckContext:
-    """Everything a check may look at."""
+    """Everything a check may look at, and where it says what it could not judge (``limit``)."""
 
     integration: str
     now: datetime
@@ -100,6 +124,12 @@ class CheckContext:
     config: Mapping[str, Any] = field(default_factory=dict)
     magento_admin_url: str = ""
     stokly_app_url: str = "https://app.stok.ly"
+    limits: Limits = field(default_factory=Limits, compare=False)
+
+    def limit(self, reason: str, subjects: Iterable[str] = ()) -> None:
+        """Say that part of the data could not be judged (``reason``, said once per run); the
+        ``subjects`` named keep their open findings as they were this run."""
+        self.limits.add(reason, subjects)
 
     def setting(self, key: str, default: T) -> T:
         """This check's config value ``key`` (from ``[integrations.checks.<id>]``), or ``default``."""

@@ -86,6 +86,8 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     error: str | None = None
     scope: frozenset[str] | None = None  # subjects evaluated; None = all of the check's
+    unjudged: frozenset[str] = frozenset()  # subjects the check could not judge: left as they were
+    limits: tuple[str, ...] = ()  # what the check could not judge, in words (said once per run)
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,8 @@ def _check_steps(integration: str, check: str, result: CheckResult, tracked: lis
         seen.add(fp)
         steps.append(_present(fp, finding, known.get(fp), now, policy.hold(check)))
     for t in tracked:
-        if t.fingerprint not in seen and (result.scope is None or t.subject in result.scope):
+        if t.fingerprint not in seen and (result.scope is None or t.subject in result.scope) \
+                and t.subject not in result.unjudged:
             steps.append(_absent(t, policy.absences(check)))
     return steps
 

@@ -14,6 +14,10 @@ Two kinds of value, never mixed:
   ``cache_seconds`` (changes by other replicas or the CLI). The HELP strings say so.
   Timestamps are the later of the store's and this process's own hooks.
 
+``watchdog_source_up`` is state kept in memory (``watchdog.health.HealthBoard``): every request a
+connector finishes moves it (``observer``), and so does the engine after each checks run
+(``source_checked``).
+
 Label values are bounded: integration, check, flow and channel come from the config
 and the check registry; outcome, direction and kind from the fixed vocabularies below
 (an unknown outcome is exported as ``other`` and logged once). Never a SKU, an order
@@ -26,8 +30,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
@@ -35,7 +38,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from watchdog import __version__
-from watchdog.connectors.http import RequestObserver
+from watchdog.connectors.http import OutcomeObserver, UpstreamError
+from watchdog.health import HealthBoard
 from watchdog.store.db import Store
 from watchdog.store.summary import FLOW_SUCCESS, Key, StoreSummary, read_summary
 
@@ -45,7 +49,7 @@ log = logging.getLogger(__name__)
 
 BOUNDED_LABELS = frozenset({
     "integration", "system", "check", "severity", "team", "flow", "channel", "direction", "currency",
-    "outcome", "kind", "version",
+    "outcome", "kind", "version", "route",  # route: a path template like /v2/saleorders, never an id
 })
 OUTCOMES: Mapping[str, frozenset[str]] = {
     "check": frozenset({"ok", "not_evaluated", "failed"}),
@@ -59,29 +63,6 @@ DELIVERY_PENDING = ("claimed", "retry")
 SEVERITIES = ("info", "warning", "critical")
 LAG_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 CACHE_NOTE = "Read from the store, cached up to {s:g}s and re-read after each change made by this process."
-
-
-@dataclass(frozen=True)
-class SourceState:
-    up: bool
-    checked_at: datetime
-    reason: str = ""
-
-
-class HealthBoard:
-    """Thread-safe last-known state of each (integration, system) source."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sources: dict[tuple[str, str], SourceState] = {}
-
-    def set_source(self, integration: str, system: str, up: bool, at: datetime, reason: str = "") -> None:
-        with self._lock:
-            self._sources[(integration, system)] = SourceState(up, at, reason)
-
-    def sources(self) -> dict[tuple[str, str], SourceState]:
-        with self._lock:
-            return dict(self._sources)
 
 
 class _SummaryCache:
@@ -149,8 +130,8 @@ class _StateCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         up = {(i, s): 1.0 if state.up else 0.0 for (i, s), state in self.health.sources().items()}
-        yield _gauge("watchdog_source_up", "1 if the last read of the system succeeded, else 0",
-                     ["integration", "system"], up)
+        yield _gauge("watchdog_source_up", "1 if the last request to or read of the system succeeded, else 0 "
+                     "(network error, timeout, 5xx, 429 or 401 after retries)", ["integration", "system"], up)
         summary = self.cache.get() if self.cache is not None else None
         if self.cache is not None:
             yield from self._store_health(summary)
@@ -240,9 +221,10 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None, *, store: Store | None = None,
                  integrations: Mapping[str, str] | None = None, cache_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, now: Callable[[], datetime] | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         self.health = HealthBoard()
+        self.now = now or (lambda: datetime.fromtimestamp(clock(), UTC))  # when a request ended
         self.integrations: dict[str, str] = dict(integrations or {})
         self._cache = _SummaryCache(store, cache_seconds, clock) if store is not None else None
         self._note = CACHE_NOTE.format(s=cache_seconds)
@@ -256,8 +238,12 @@ class Metrics:
         r = self.registry
         self.build_info = Info("watchdog_build", "Version of the running watchdog", registry=r)
         self.source_requests = Counter(
-            "watchdog_source_requests_total", "Requests to Magento and Stokly by outcome (ok, retry, error)",
+            "watchdog_source_requests_total", "Request attempts to Magento and Stokly by outcome (ok; retry: "
+            "another attempt follows; error: the request failed for good)",
             ["integration", "system", "outcome"], registry=r)
+        self.unreadable_records = Counter(
+            "watchdog_upstream_unreadable_records_total", "Records a read set aside because they could not be "
+            "parsed", ["integration", "system", "route"], registry=r)
         self.source_request_duration = Histogram(
             "watchdog_source_request_duration_seconds", "Duration of one request attempt to a system",
             ["system"], registry=r, buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
@@ -290,18 +276,18 @@ class Metrics:
         if self._cache is not None:
             self._cache.invalidate()
 
-    def observer(self, integration: str) -> RequestObserver:
-        """A connector observer that counts requests for ``integration``."""
-
-        def observe(system: str, route: str, outcome: str, seconds: float) -> None:
-            self.source_requests.labels(integration, system, outcome).inc()
-            self.source_request_duration.labels(system).observe(seconds)
-
-        return observe
+    def observer(self, integration: str) -> OutcomeObserver:
+        """A connector observer for ``integration``: counts attempts; each request's end moves source_up."""
+        return _SourceRequests(self, integration)
 
     def source_checked(self, integration: str, system: str, up: bool, at: datetime, reason: str = "") -> None:
         """Record whether the last read of ``system`` ("magento", "stokly") for ``integration`` succeeded."""
         self.health.set_source(integration, system, up, at, reason)
+
+    def upstream_unreadable(self, integration: str, system: str, route: str, records: int) -> None:
+        """Count ``records`` of a read of ``route`` (a path template, never an id) set aside as unreadable."""
+        if records > 0:
+            self.unreadable_records.labels(integration, system, route).inc(records)
 
     def check_ran(self, integration: str, check: str, outcome: str, at: datetime) -> None:
         """Call once per check run, after its findings and check_run row are written.
@@ -381,3 +367,25 @@ class Metrics:
     def store_changed(self) -> None:
         """Make the next scrape re-read the store (e.g. after ``watchdog findings ack|resolve``)."""
         self._changed()
+
+
+class _SourceRequests:
+    """What ``Metrics.observer`` returns: counts each attempt; a request's end marks its system up or down.
+
+    Success marks the system up; a failure that says the system is unreachable or refuses us
+    (``UpstreamError.source_down``: network, timeout, 5xx, 429, 401 after the retries) marks it
+    down with the error as the reason. Other failures (a 404, a validation 400) leave it as it was.
+    """
+
+    def __init__(self, metrics: Metrics, integration: str) -> None:
+        self.metrics, self.integration = metrics, integration
+
+    def __call__(self, system: str, route: str, outcome: str, seconds: float, /) -> None:
+        self.metrics.source_requests.labels(self.integration, system, outcome).inc()
+        self.metrics.source_request_duration.labels(system).observe(seconds)
+
+    def finished(self, system: str, route: str, error: UpstreamError | None) -> None:
+        """Move ``watchdog_source_up`` for ``system`` after a request finished (see the class docstring)."""
+        if error is None or error.source_down:
+            reason = "" if error is None else str(error)
+            self.metrics.health.set_source(self.integration, system, error is None, self.metrics.now(), reason)

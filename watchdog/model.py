@@ -43,6 +43,7 @@ __all__ = [
     "Product",
     "SaleOrder",
     "SaleOrderLine",
+    "ShapeProblem",
     "Shipment",
     "ShipmentItem",
     "Source",
@@ -301,11 +302,13 @@ class StockLevel:
     location_id: str
     on_hand: Decimal
     quarantined: Decimal = ZERO
-    allocated: Decimal = ZERO
+    allocated: Decimal | None = ZERO  # None: not readable (an assumed field on inventory records)
 
     @property
-    def available(self) -> Decimal:
-        """``onHand - allocated - quarantined`` (the assumed Stokly meaning), never negative."""
+    def available(self) -> Decimal | None:
+        """``onHand - allocated - quarantined`` (the assumed Stokly meaning), never negative; None if unknown."""
+        if self.allocated is None:
+            return None
         return max(ZERO, self.on_hand - self.allocated - self.quarantined)
 
 
@@ -319,6 +322,7 @@ class Channel:
     status: int = 0
     inventory_location_ids: tuple[str, ...] = ()
     allocate_sold_location_id: str | None = None  # the designated location (field name assumed)
+    unknown: frozenset[str] = frozenset()  # attributes Stokly's answer did not let us read
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +360,7 @@ class SaleOrderLine:
     status: str = "unprocessed"
     parent_id: str | None = None
     quantity_cancelled: Decimal = ZERO  # cancelled by an early refund (the amend is assumed)
+    unknown: frozenset[str] = frozenset()  # attributes Stokly's answer did not let us read
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,11 +376,12 @@ class SaleOrder:
     lines: tuple[SaleOrderLine, ...] = ()
     source_id: str | None = None  # channel id
     customer_id: str | None = None
-    total: Decimal = ZERO
-    tax: Decimal = ZERO
-    allocated_location_id: str | None = None  # field name assumed
+    total: Decimal | None = ZERO  # None: not readable (assumed field)
+    tax: Decimal | None = ZERO  # None: not readable (assumed field; absent from the documented read shape)
+    allocated_location_id: str | None = None  # field name assumed; see ``unknown``
     item_statuses: tuple[str, ...] = ()
     payments: tuple[Payment, ...] = ()
+    unknown: frozenset[str] = frozenset()  # attributes Stokly's answer did not let us read
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,16 +395,17 @@ class Dispatch:
     """A Stokly dispatch (shipment) with tracking. The whole resource is assumed."""
 
     dispatch_id: str
-    nice_id: int
+    nice_id: int | None
     sale_order_id: str
     location_id: str | None
     carrier: str
-    tracking_number: str
+    tracking_number: str  # "" when the dispatch has no tracking (a collection, a letter): a normal dispatch
     dispatched_at: datetime
     lines: tuple[DispatchLine, ...] = ()
     service: str = ""
     tracking_url: str = ""
     status: str = "dispatched"
+    unknown: frozenset[str] = frozenset()  # attributes Stokly's answer did not let us read
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,8 +418,8 @@ class Invoice:
     issue_date: datetime
     currency: str
     status: str
-    total: Decimal = ZERO
-    tax: Decimal = ZERO
+    total: Decimal | None = ZERO  # None: not readable (assumed field)
+    tax: Decimal | None = ZERO  # None: not readable (assumed field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,20 +439,41 @@ class CreditNote:
     """
 
     credit_note_id: str
-    nice_id: int
+    nice_id: int | None
     source_reference_id: str | None
     currency: str
-    amount: Decimal
-    vat: Decimal
-    issue_date: datetime
+    amount: Decimal | None  # None: not readable (assumed shape)
+    vat: Decimal | None  # None: the lines' or shipping tax not readable (assumed shape)
+    issue_date: datetime | None
     reference_id: str | None = None  # the sale invoice it credits
     lines: tuple[CreditNoteLine, ...] = ()
     shipping_cost: Decimal = ZERO
     shipping_tax: Decimal = ZERO
     status: str = "open"
+    unknown: frozenset[str] = frozenset()  # attributes Stokly's answer did not let us read
 
 
 # --------------------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeProblem:
+    """One (system, route, field) whose answer was not what the connector reads, within one read.
+
+    ``set_aside`` records could not be read at all and were left out (a required field missing or
+    garbage); otherwise the records were read with that field unknown. ``records`` counts the
+    records affected out of ``read`` records; ``sample_id`` names one of them.
+    """
+
+    system: str
+    route: str
+    field: str
+    expected: str
+    got: str
+    records: int
+    read: int
+    sample_id: str
+    set_aside: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +492,7 @@ class MagentoSnapshot:
     credit_memos: tuple[CreditMemo, ...] | None = None
     invoices: tuple[MagentoInvoice, ...] | None = None
     errors: Mapping[str, str] = field(default_factory=dict)  # part -> why it is missing
+    shape: tuple[ShapeProblem, ...] = ()  # records set aside and fields not readable, per route and field
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,6 +512,7 @@ class StoklySnapshot:
     invoices: tuple[Invoice, ...] | None = None
     credit_notes: tuple[CreditNote, ...] | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
+    shape: tuple[ShapeProblem, ...] = ()
 
     @property
     def designated_location_id(self) -> str | None:

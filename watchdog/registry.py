@@ -45,6 +45,7 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ENGINE_CHECKS: Mapping[str, str] = MappingProxyType({
     "source_unreachable": "docs/runbooks/source_unreachable.md",
     "check_failed": "docs/runbooks/check_failed.md",
+    "upstream_shape": "docs/runbooks/upstream_shape.md",
 })
 
 

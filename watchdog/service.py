@@ -8,8 +8,10 @@
 - the **slot ledger** (``watchdog.scheduler``) in the store and one **lease keeper** thread
   renewing the leases of whatever this process is running, so replicas on one PostgreSQL
   share the work and each slot runs once;
-- the HTTP server (``watchdog.server``) on ``[server] listen``: ``/metrics``, ``/healthz``
-  and ``/findings``; every job reports to one ``Metrics``.
+- the HTTP server (``watchdog.server``) on ``[server] listen``: ``/metrics``, ``/healthz``,
+  ``/readyz`` and ``/findings``; every job reports to one ``Metrics``, and every request the
+  clients finish moves its source's health (``/healthz`` is 503 once a source has been down longer
+  than ``[server] source_down_grace``, or while the database does not answer).
 
 ``start()`` starts it all; ``stop()`` lets running slots finish for ``options.drain``, then
 cancels and releases them, stops the keeper and the server — well within the 10 seconds an
@@ -32,6 +34,7 @@ from watchdog.clients import ClientOptions
 from watchdog.config import Config
 from watchdog.dispatch import Dispatcher, default_owner
 from watchdog.dispatch_rules import DispatchPolicy
+from watchdog.health import Health, assess, probe_database
 from watchdog.jobs import SharedContext, open_integration_jobs, shared_jobs
 from watchdog.lanes import Lane
 from watchdog.logs import Masker, adopt, secrets_in
@@ -98,12 +101,13 @@ class Service:
         self.store = store
         self.options = options = options or ServiceOptions()
         self.owner = options.owner or default_owner()
-        self.metrics = Metrics(store=store, integrations={i.name: i.currency for i in config.integrations})
+        self.metrics = Metrics(store=store, integrations={i.name: i.currency for i in config.integrations},
+                               now=options.clock)
         self.ledger = SlotLedger(store, self.owner, lease=options.lease)
         self.keeper = LeaseKeeper(self.ledger, options.clock)
         self._mask = Masker(secrets_in(config))  # errors stored in the ledger never hold a secret
-        self.server = ServedApp(create_app(self.metrics, findings=self._findings), host=config.server.host,
-                                port=config.server.port, name="http")
+        self.server = ServedApp(create_app(self.metrics, findings=self._findings, health=self.health),
+                                host=config.server.host, port=config.server.port, name="http")
         adopt("uvicorn", "uvicorn.error", "uvicorn.access")  # uvicorn installs its own handlers
         self.lanes = [self._integration_lane(name) for name in (i.name for i in config.integrations)]
         self.lanes.append(self._shared_lane())
@@ -123,6 +127,11 @@ class Service:
         log.info("watchdog running as %s: %d integration(s), metrics on %s/metrics", self.owner,
                  len(self.config.integrations), self.url, extra={"event": "service.started", "owner": self.owner})
         return self
+
+    def health(self) -> Health:
+        """What /healthz says: sources down beyond the grace, the database (probed now), secrets masked."""
+        return assess(self.metrics.health.sources(), self.options.clock(), self.config.server.source_down_grace,
+                      probe_database(self.store), self._mask)
 
     def healthy(self) -> bool:
         """True while every lane's thread is alive (a dead lane is a bug: the process should restart)."""

@@ -4,7 +4,9 @@ Each part (source items, orders in the window, dispatches, ...) is read with pag
 bulk calls, never one call per record; salable quantity is asked only for the few
 SKUs that already look divergent ("suspects"). A part that fails is left as None
 with the reason in ``errors``; checks that need it are NOT_EVALUATED instead of
-reporting on half the truth.
+reporting on half the truth. Reads are tolerant (``watchdog.connectors.shape``): a
+record that cannot be read is set aside and a field that cannot be read is unknown,
+each noted in the snapshot's ``shape``; a read fails only when most records are bad.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from typing import Any, TypeVar
 from watchdog.config import IntegrationConfig
 from watchdog.connectors.http import UpstreamError
 from watchdog.connectors.magento import MagentoClient
+from watchdog.connectors.shape import ShapeLog, collecting
 from watchdog.connectors.stokly import StoklyClient
-from watchdog.model import MagentoSnapshot, StoklySnapshot
-from watchdog.stockmath import available_at, expected_source_quantities, open_imported_quantities
+from watchdog.model import MagentoSnapshot, ShapeProblem, StoklySnapshot
+from watchdog.stockmath import available_at, expected_source_quantities, open_imported_quantities, unknown_at
 
 __all__ = ["SnapshotPolicy", "take_snapshots"]
 
@@ -48,14 +51,17 @@ async def take_snapshots(
     """Both snapshots, read concurrently. Never raises for an unreachable system."""
     policy = policy or SnapshotPolicy()
     since = now - policy.window
-    (m_parts, m_errors), (s_parts, s_errors) = await asyncio.gather(
+    (m_parts, m_errors, m_shape), (s_parts, s_errors, s_shape) = await asyncio.gather(
         _read_parts(_magento_parts(integration, magento, since)),
         _read_parts(_stokly_parts(integration, stokly, since)),
     )
     m_snap = MagentoSnapshot(taken_at=now, source_code=integration.magento.source_code,
-                             stock_id=integration.magento.stock_id, errors=m_errors, **m_parts)
+                             stock_id=integration.magento.stock_id, errors=m_errors, shape=m_shape, **m_parts)
     s_snap = StoklySnapshot(taken_at=now, channel_id=integration.stokly.channel_id,
-                            location_id=integration.stokly.location_id, errors=s_errors, **s_parts)
+                            location_id=integration.stokly.location_id, errors=s_errors, shape=s_shape, **s_parts)
+    for system, errors in (("magento", m_errors), ("stokly", s_errors)):
+        for part, why in errors.items():
+            log.warning("%s: %s %s could not be read: %s", integration.name, system, part, why)
     salable = await _salable_for_suspects(magento, m_snap, s_snap, policy.max_salable_suspects)
     if salable is not None:
         m_snap = _replace(m_snap, salable=salable)
@@ -103,9 +109,11 @@ async def _tuple(awaitable: Awaitable[list[T]]) -> tuple[T, ...]:
 
 async def _read_parts(
     parts: Mapping[str, Callable[[], Awaitable[Any]]],
-) -> tuple[dict[str, Any], dict[str, str]]:
+) -> tuple[dict[str, Any], dict[str, str], tuple[ShapeProblem, ...]]:
+    """Every part, concurrently: (values, part -> why it failed, shape problems met)."""
     names = list(parts)
-    results = await asyncio.gather(*(parts[n]() for n in names), return_exceptions=True)
+    with collecting(ShapeLog()) as shape:
+        results = await asyncio.gather(*(parts[n]() for n in names), return_exceptions=True)
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, result in zip(names, results, strict=True):
@@ -120,7 +128,7 @@ async def _read_parts(
             values[name] = None
         else:
             values[name] = result
-    return values, errors
+    return values, errors, shape.problems()
 
 
 async def _salable_for_suspects(magento: MagentoClient, m: MagentoSnapshot, s: StoklySnapshot,
@@ -133,7 +141,8 @@ async def _salable_for_suspects(magento: MagentoClient, m: MagentoSnapshot, s: S
     current = {si.sku: si.quantity for si in m.source_items if si.source_code == m.source_code}
     expected = expected_source_quantities(current, available_at(s.stock_levels, location),
                                           open_imported_quantities(m.orders, s.sale_orders))
-    suspects = sorted(sku for sku, qty in current.items() if qty != expected[sku])[:limit]
+    unknown = unknown_at(s.stock_levels, location)
+    suspects = sorted(sku for sku, qty in current.items() if qty != expected[sku] and sku not in unknown)[:limit]
     answers = await asyncio.gather(*(magento.salable_qty(sku, m.stock_id) for sku in suspects),
                                    return_exceptions=True)
     salable: dict[str, Decimal] = {}

@@ -17,7 +17,13 @@ from decimal import Decimal
 
 from watchdog.model import Order, SaleOrder, StockLevel
 
-__all__ = ["available_at", "expected_source_quantities", "open_imported_quantities", "stock_carrying_lines"]
+__all__ = [
+    "available_at",
+    "expected_source_quantities",
+    "open_imported_quantities",
+    "stock_carrying_lines",
+    "unknown_at",
+]
 
 STOCK_TYPES = frozenset({"simple", "virtual"})
 CLOSED_STATES = frozenset({"canceled", "closed", "complete"})
@@ -48,8 +54,22 @@ def open_imported_quantities(orders: Iterable[Order], sale_orders: Iterable[Sale
 
 
 def available_at(levels: Iterable[StockLevel], location_id: str) -> dict[str, Decimal]:
-    """Per SKU: Stokly's available quantity at ``location_id``."""
-    return {lv.sku: lv.available for lv in levels if lv.location_id == location_id}
+    """Per SKU: Stokly's available quantity at ``location_id``, where it is known (see ``unknown_at``)."""
+    found: dict[str, Decimal] = {}
+    for lv in levels:
+        if lv.location_id == location_id:
+            available = lv.available
+            if available is not None:
+                found[lv.sku] = available
+    return found
+
+
+def unknown_at(levels: Iterable[StockLevel], location_id: str) -> frozenset[str]:
+    """SKUs at ``location_id`` whose available quantity could not be read (their allocation is unknown).
+
+    Neither the push nor the divergence check may treat them as zero: they are left alone.
+    """
+    return frozenset(lv.sku for lv in levels if lv.location_id == location_id and lv.allocated is None)
 
 
 def expected_source_quantities(

@@ -53,6 +53,7 @@ __all__ = [
     "PAYMENT_METHOD_EXTERNAL",
     "RATE_LIMIT_REQUESTS",
     "RATE_LIMIT_WINDOW_S",
+    "READ_SHAPES",
     "REFERENCE_TYPE_SALE_INVOICE",
     "REFERENCE_TYPE_VOUCHER",
     "RETRY_AFTER_HEADER",
@@ -69,16 +70,21 @@ __all__ = [
     "CreditNoteFields",
     "CreditNoteItemFields",
     "CreditNoteLineArgs",
+    "Evidence",
+    "JsonType",
     "LineStatus",
     "OrderStage",
+    "ReadField",
     "SaleOrderFields",
     "ShipmentFields",
+    "assumed_fields",
     "cancel_items_body",
     "credit_note_body",
     "credit_note_reference",
     "json_number",
     "msg_invalid",
     "msg_required",
+    "read_shape",
     "shipment_body",
 ]
 
@@ -376,3 +382,151 @@ def json_number(value: Decimal) -> int | float:
     if value == value.to_integral_value():
         return int(value)
     return float(value)
+
+
+# --------------------------------------------------------------------------- read shapes: every field we read
+
+
+class Evidence(StrEnum):
+    """How we know a field exists: seen in working client code, inferred from it, or assumed."""
+
+    CONFIRMED = "confirmed"
+    INFERRED = "inferred"
+    ASSUMED = "assumed"
+
+
+class JsonType(StrEnum):
+    """The JSON type a reader expects (``number`` takes an int, a float or a numeric string)."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    ARRAY = "array"
+    OBJECT = "object"
+    TIMESTAMP = "timestamp"  # an ISO-8601 string
+
+
+@dataclass(frozen=True)
+class ReadField:
+    """One field the connector reads from a Stokly record.
+
+    ``path`` is the key, ``a.b`` for a member of an object and ``items[].x`` for a member of
+    each element of a list. ``required`` fields identify the record or define what it is:
+    a record without one is set aside (counted and reported, the rest of the read goes on).
+    Any other field that is missing or of another type costs that field only: the record
+    is read with that part unknown, and the checks that need it say so.
+    """
+
+    path: str
+    type: JsonType
+    evidence: Evidence
+    required: bool = False
+    used_for: str = ""
+
+
+def _f(path: str, kind: JsonType, evidence: Evidence, required: bool = False, used_for: str = "") -> ReadField:
+    return ReadField(path, kind, evidence, required, used_for)
+
+
+_C, _I, _A = Evidence.CONFIRMED, Evidence.INFERRED, Evidence.ASSUMED
+_S, _N, _INT, _T = JsonType.STRING, JsonType.NUMBER, JsonType.INTEGER, JsonType.TIMESTAMP
+_ARR, _OBJ = JsonType.ARRAY, JsonType.OBJECT
+
+#: Route template -> the fields the connector reads there. The list routes and their
+#: single-record twins share one entry (``/v2/saleorders`` covers ``/v2/saleorders/{id}``).
+READ_SHAPES: dict[str, tuple[ReadField, ...]] = {
+    "/v0/items": (
+        _f("itemId", _S, _C, True), _f("sku", _S, _C, True), _f("name", _S, _C),
+        _f("format", _INT, _C, True), _f("status", _INT, _C, True), _f("barcodes", _ARR, _C),
+    ),
+    "/v0/composing-items": (
+        _f("itemId", _S, _I, True), _f("composingItemId", _S, _I, True), _f("quantity", _N, _I, True),
+    ),
+    "/v0/items/{id}/children": (_f("itemId", _S, _A, True, "variants of a variable item"),),
+    "/v0/locations": (_f("locationId", _S, _C, True), _f("name", _S, _C), _f("status", _INT, _C)),
+    "/v0/locations/{id}/bins": (
+        _f("binId", _S, _C, True), _f("locationId", _S, _C, True), _f("name", _S, _C),
+        _f("default", _INT, _C), _f("status", _S, _C),  # 1 / 0 (reference 8.2)
+    ),
+    "/v1/inventory-records": (
+        _f("itemId", _S, _C, True), _f("itemSku", _S, _C, True), _f("locationId", _S, _C, True),
+        _f("onHand", _N, _C, True), _f("quarantined", _N, _C),
+        _f(INVENTORY_ALLOCATED, _N, _A, used_for="available stock (stock_divergence, stock push)"),
+    ),
+    "/v0/channels": (
+        _f("channelId", _S, _C, True), _f("name", _S, _C), _f("type", _INT, _C), _f("status", _INT, _C),
+        _f("inventoryLocationIds", _ARR, _C),
+        _f(CHANNEL_ALLOCATE_SOLD_LOCATION, _S, _A, used_for="the designated location when none is configured"),
+    ),
+    "/v0/channels/{id}/listings": (
+        _f("listingId", _S, _C, True), _f("channelId", _S, _C), _f("itemId", _S, _C, True),
+        _f("sku", _S, _C, True), _f("referenceId", _S, _C), _f("status", _INT, _C),
+    ),
+    "/v0/customers": (
+        _f("customerId", _S, _C, True), _f("barcode", _S, _C),
+        _f(CUSTOMER_EMAIL, _S, _A, used_for="matching guest customers"), _f(CUSTOMER_FULL_NAME, _S, _A),
+    ),
+    "/v2/saleorders": (
+        _f("saleOrderId", _S, _C, True), _f("niceId", _INT, _C, True), _f("stage", _S, _C, True),
+        _f("sourceReferenceId", _S, _C, used_for="matching the Magento order"), _f("currency", _S, _C),
+        _f("createdAt", _T, _C, True), _f("sourceId", _S, _C), _f("itemStatuses", _ARR, _C),
+        _f(SALE_ORDER.customer_id, _S, _A),
+        _f(SALE_ORDER.total, _N, _A, used_for="order totals, posting sequence, missing-order value"),
+        _f(SALE_ORDER.tax, _N, _A, used_for="order tax (order_totals_mismatch)"),
+        _f(SALE_ORDER.allocated_location_id, _S, _A, used_for="orders without an allocated location"),
+        _f(SALE_ORDER.payments, _ARR, _A),
+    ),
+    "/v2/saleorders/{id}/items": (
+        _f("lineId", _S, _C, True), _f("referenceId", _S, _C, True), _f("itemSku", _S, _C),
+        _f("quantity", _N, _C, True), _f("displayPrice", _N, _C), _f("displayTax", _N, _C),
+        _f("status", _S, _C), _f("parentId", _S, _C),
+        _f(LINE_QUANTITY_CANCELLED, _N, _A, used_for="quantities cancelled by an early refund"),
+    ),
+    "/v0/invoices": (
+        _f("saleInvoiceId", _S, _C, True), _f("niceId", _INT, _C), _f("saleOrderId", _S, _C, True),
+        _f("issueDate", _T, _C, True), _f("currency", _S, _C), _f("status", _S, _C),
+        _f(INVOICE_TOTAL, _N, _A, used_for="the invoiced amount (posting_sequence)"),
+        _f(INVOICE_TAX, _N, _A, used_for="the invoiced VAT (posting_sequence)"),
+    ),
+    ACCOUNT_SHIPMENTS_PATH: (
+        _f(SHIPMENT.id, _S, _A, True), _f(SHIPMENT.sale_order_id, _S, _A, True),
+        _f(SHIPMENT.dispatched_at, _T, _A, True), _f(SHIPMENT.nice_id, _INT, _A),
+        _f(SHIPMENT.location_id, _S, _A), _f(SHIPMENT.carrier, _S, _A), _f(SHIPMENT.service, _S, _A),
+        _f(SHIPMENT.tracking_number, _S, _A, used_for="tracking (rejected_tracking, fulfilment sync)"),
+        _f(SHIPMENT.tracking_url, _S, _A), _f(SHIPMENT.status, _S, _A),
+        _f(SHIPMENT.items, _ARR, _A, used_for="dispatched quantities per line"),
+        _f(f"{SHIPMENT.items}[].{SHIPMENT.item_line_id}", _S, _A),
+        _f(f"{SHIPMENT.items}[].{SHIPMENT.item_quantity}", _N, _A),
+    ),
+    CREDIT_NOTES_PATH: (
+        _f(CREDIT_NOTE.id, _S, _A, True), _f(CREDIT_NOTE.nice_id, _INT, _A),
+        _f(CREDIT_NOTE.source_reference_id, _S, _A, used_for="matching the Magento credit memo"),
+        _f(CREDIT_NOTE.currency, _S, _A), _f(CREDIT_NOTE.issue_date, _T, _A),
+        _f(CREDIT_NOTE.reference_id, _S, _A), _f(CREDIT_NOTE.status, _S, _A),
+        _f(f"{CREDIT_NOTE.refund}.{CREDIT_NOTE.refund_amount}", _N, _A,
+           used_for="the refunded amount (missing_credit_notes)"),
+        _f(f"{CREDIT_NOTE.shipping}.{CREDIT_NOTE.shipping_cost}", _N, _A),
+        _f(f"{CREDIT_NOTE.shipping}.{CREDIT_NOTE.shipping_tax}", _N, _A),
+        _f(CREDIT_NOTE.items, _ARR, _A, used_for="credited lines and their VAT (missing_credit_notes)"),
+        _f(f"{CREDIT_NOTE.items}[].{CREDIT_NOTE_ITEM.reference_id}", _S, _A),
+        _f(f"{CREDIT_NOTE.items}[].{CREDIT_NOTE_ITEM.quantity}", _N, _A),
+        _f(f"{CREDIT_NOTE.items}[].{CREDIT_NOTE_ITEM.unit_price}", _N, _A),
+        _f(f"{CREDIT_NOTE.items}[].{CREDIT_NOTE_ITEM.unit_tax}", _N, _A),
+    ),
+}
+
+
+def read_shape(route: str) -> tuple[ReadField, ...]:
+    """The fields read on ``route`` (a list route or its single-record twin); () if none listed."""
+    if route in READ_SHAPES:
+        return READ_SHAPES[route]
+    if route == SHIPMENTS_PATH:  # one order's shipments: the same records as the account-wide list
+        return READ_SHAPES[ACCOUNT_SHIPMENTS_PATH]
+    base = route.removesuffix("/{id}").removesuffix("/{credit_note_id}")
+    return READ_SHAPES.get(base, ())
+
+
+def assumed_fields() -> list[tuple[str, ReadField]]:
+    """Every (route, field) whose evidence is not ``confirmed``: what doctor calibrates."""
+    return [(route, f) for route, fields in READ_SHAPES.items() for f in fields if f.evidence is not _C]

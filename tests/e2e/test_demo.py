@@ -79,3 +79,19 @@ def test_no_secret_appears_in_any_output(demo_out: tuple[Path, str]) -> None:
         text = path.read_text(errors="replace")
         assert not [s for s in secrets if s in text], path
     assert not [s for s in secrets if s in console]
+
+
+def test_the_seeds_failures_are_found_against_a_stokly_without_order_tax(tmp_path: Path) -> None:
+    """The demo's failure modes against a Stokly that disagrees with us (no order tax, untracked dispatches
+    without tracking keys): still found, and the unreadable field is named, not fatal."""
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "watchdog.cli", "demo", "--for", "15", "--out", str(out),
+                           "--stokly-drop", "/v2/saleorders:tax"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    findings = json.loads((out / "findings.json").read_text())
+    assert {f["check"] for f in findings} >= SEED_FAILURES
+    assert "shape:stokly:/v2/saleorders:tax" in {f["subject"] for f in findings if f["check"] == "upstream_shape"}
+    checks = json.loads((out / "summary.json").read_text())["checks"]
+    assert checks["order_totals_mismatch"]["outcome"] == "ok"
+    assert any("no readable tax" in limit for limit in checks["order_totals_mismatch"]["limits"])

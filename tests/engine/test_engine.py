@@ -73,7 +73,8 @@ def test_an_unreadable_source_freezes_findings_and_raises_one_source_unreachable
     down = run(store, {"A": 5}, 1, stokly_ok=False)
     assert down.checks["stock_divergence"].outcome == "not_evaluated"
     assert down.checks["source_unreachable"].open == 1
-    assert down.unreachable == {"stokly": "stock_levels"}
+    assert down.unreachable == {"stokly": "stock_levels: HTTP 503 after 4 attempts"}  # the part and its cause
+    assert "HTTP 503 after 4 attempts" in (down.checks["stock_divergence"].error or "")
     down = run(store, {"A": 5}, 2, stokly_ok=False)
     assert (row(store).status, row(store).absent_runs) == ("open", 0)  # no false resolution
     system = fingerprint("acme", "source_unreachable", "system:stokly")
@@ -118,7 +119,8 @@ def test_the_summary_reports_every_check_for_summary_json(store: Store) -> None:
     summary = run(store, {"A": 9}, 0)
     assert summary.checks_json() == {
         "stock_divergence": {"outcome": "ok", "open": 1}, "boom": {"outcome": "ok", "open": 0},
-        "source_unreachable": {"outcome": "ok", "open": 0}, "check_failed": {"outcome": "ok", "open": 0}}
+        "source_unreachable": {"outcome": "ok", "open": 0}, "check_failed": {"outcome": "ok", "open": 0},
+        "upstream_shape": {"outcome": "ok", "open": 0}}
 
 
 def test_an_ack_holds_until_resolved_and_mutes_updates_but_not_escalations(store: Store) -> None:

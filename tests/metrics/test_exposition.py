@@ -34,6 +34,9 @@ def test_openmetrics_when_asked_and_text_otherwise(sqlite_metrics: Metrics) -> N
     assert om.headers["content-type"].startswith("application/openmetrics-text")
     assert om.text.endswith("# EOF\n")
     assert plain.headers["content-type"].startswith("text/plain")
-    assert health.json() == {"status": "ok", "sources": {
-        "acme-uk/magento": True, "acme-uk/stokly": True, "bravo-de/magento": False}}
+    assert health.status_code == 200  # bravo-de's Magento is down, but not yet for longer than the grace
+    assert health.json()["status"] == "ok"
+    assert health.json()["sources"] == {"acme-uk/magento": True, "acme-uk/stokly": True, "bravo-de/magento": False}
+    assert [(d["integration"], d["system"], d["reason"]) for d in health.json()["down"]] == [
+        ("bravo-de", "magento", "HTTP 503")]
     assert findings.json() == []

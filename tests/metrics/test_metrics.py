@@ -191,5 +191,5 @@ def test_output_does_not_grow_with_findings(sqlite_metrics: Metrics, sqlite_stor
 def test_every_hook_is_there_and_documented() -> None:
     hooks = {name for name in vars(Metrics) if not name.startswith("_")}
     assert hooks == {"observer", "source_checked", "check_ran", "finding_opened", "finding_resolved", "flow_ran",
-                     "sync_record", "notification", "digest_sent", "store_changed"}
+                     "sync_record", "notification", "digest_sent", "store_changed", "upstream_unreadable"}
     assert all(getattr(Metrics, name).__doc__ for name in hooks)

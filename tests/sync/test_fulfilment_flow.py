@@ -148,3 +148,30 @@ async def test_the_ambiguous_400_is_read_back_and_a_hand_made_shipment_recorded(
         [letter] = Ledger(sqlite_store, "acme").dead_letters("fulfilment")
         assert (letter.source_id, letter.target_id) == (dispatch, str(manual[0]))
         assert "rejected tracking" in (letter.last_error or "")
+
+
+async def test_a_dispatch_without_tracking_is_shipped_once_and_named_in_the_comment(sqlite_store: Store) -> None:
+    """A collection or a letter: Stokly sends no tracking keys at all; it is a normal dispatch, shipped once."""
+    with served_shop() as shop:
+        order_id = shop.order(line("MUG", 1))
+        await sync(shop, sqlite_store, ("orders",))
+        dispatch_id = shop.dispatch(order_id, "")
+        summary = await sync(shop, sqlite_store, ("fulfilment",))
+        assert summary.flows["fulfilment"].written == 1
+        [shipment] = shop.shipments(order_id)
+        assert shipment.get("tracks", []) == []
+        assert any(dispatch_id in c["comment"] for c in shipment["comments"])
+        assert _shipped(shop, order_id) == {"MUG*": 1}
+        assert (Ledger(sqlite_store, "acme").entry("fulfilment", dispatch_id) or ("",))[0] == CONFIRMED
+
+
+async def test_a_timed_out_untracked_ship_is_found_by_its_comment_not_sent_twice(sqlite_store: Store) -> None:
+    with served_shop() as shop:
+        order_id = shop.order(line("MUG", 2))
+        await sync(shop, sqlite_store, ("orders",))
+        shop.dispatch(order_id, "", {"MUG": 1})
+        shop.magento_faults.add(FaultRule("truncated", route=r"POST .*/order/\d+/ship", count=1))
+        summary = await sync(shop, sqlite_store, ("fulfilment",))
+        assert summary.flows["fulfilment"].written == 1
+        assert len(shop.shipments(order_id)) == 1
+        assert _shipped(shop, order_id) == {"MUG*": 1}

@@ -21,7 +21,7 @@ from typing import Any
 from watchdog.clients import open_clients
 from watchdog.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_config_argument
 from watchdog.config import Config, IntegrationConfig, load_config
-from watchdog.engine import RunSummary, load_ledger_view, run_checks
+from watchdog.engine import SOURCE_UNREACHABLE, RunSummary, load_ledger_view, run_checks
 from watchdog.snapshot import take_snapshots
 from watchdog.store.db import Store, current_revision, head_revision, open_store
 from watchdog.store.finding_queries import findings_json
@@ -65,17 +65,40 @@ async def _check(store: Store, integration: IntegrationConfig) -> RunSummary:
     return run_checks(store, integration, magento, stokly, ledger, now)
 
 
+def _why_not(summary: RunSummary) -> dict[str, Any]:
+    """What could not be read (part: cause) and which checks did not run or judged only part, and why."""
+    return {
+        "unreadable": dict(summary.unreachable),
+        "not_evaluated": {c: r.error for c, r in sorted(summary.checks.items()) if r.outcome == "not_evaluated"},
+        "could_not_judge": {c: list(r.limits) for c, r in sorted(summary.checks.items()) if r.limits},
+    }
+
+
+def _print_run(summary: RunSummary) -> None:
+    """One line per integration, then every check that did not run or could not judge everything, with why."""
+    print(f"{summary.integration}: {len(summary.checks)} checks")
+    for system, causes in sorted(summary.unreachable.items()):
+        print(f"  {system} could not be read: {causes}")
+    for check, result in sorted(summary.checks.items()):
+        if result.outcome != "ok":
+            print(f"  {check}: {result.outcome}: {result.error or 'no reason given'}")
+        for limit in result.limits:
+            print(f"  {check}: could not judge: {limit}")
+
+
 def _print(store: Store, config: Config, summaries: list[RunSummary], *, as_json: bool) -> None:
     names = {s.integration for s in summaries}
     currencies = {i.name: i.currency for i in config.integrations}
     findings = [f for f in findings_json(store, currencies=currencies) if f["integration"] in names]
     if as_json:
+        by_name = {s.integration: s for s in summaries}
+        for f in findings:
+            if f["check"] == SOURCE_UNREACHABLE and f["integration"] in by_name:
+                f["details"] = _why_not(by_name[f["integration"]])
         print(json.dumps(findings, indent=2, default=str))
         return
     for summary in summaries:
-        not_run = {c: r.outcome for c, r in summary.checks.items() if r.outcome != "ok"}
-        print(f"{summary.integration}: {len(summary.checks)} checks"
-              + (f"; not run: {', '.join(f'{c} ({o})' for c, o in sorted(not_run.items()))}" if not_run else ""))
+        _print_run(summary)
     for f in sorted(findings, key=lambda f: (f["integration"], f["check"], f["subject"])):
         print(f"  {f['fingerprint'][:10]}  {f['severity']:<8} {f['owner']:<10} {f['check']:<22} {f['summary']}")
     print(f"{len(findings)} open finding(s)")

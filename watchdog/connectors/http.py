@@ -7,6 +7,10 @@ transient (network error, timeout, 429, 5xx, a body that is not JSON), honouring
 have reached the server raises ``UpstreamError`` with kind AMBIGUOUS so the caller
 reads the target back before trying again.
 
+Every attempt is told to the ``RequestObserver`` (``ok``; ``retry`` when another attempt follows;
+``error`` when it was the last); an ``OutcomeObserver`` also hears how each request finally ended.
+A request that finally fails is logged once at WARNING (integration, system, route, reason).
+
 Exceptions (one type per boundary)::
 
     UpstreamError                 kind: TRANSIENT | PERMANENT | AMBIGUOUS; system, route, status
@@ -25,7 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import httpx
 import orjson
@@ -34,6 +38,7 @@ __all__ = [
     "ApiClient",
     "ErrorKind",
     "MalformedResponse",
+    "OutcomeObserver",
     "RateLimiter",
     "RequestObserver",
     "RetryPolicy",
@@ -85,6 +90,16 @@ class UpstreamError(Exception):
     def transient(self) -> bool:
         return self.kind is ErrorKind.TRANSIENT
 
+    @property
+    def source_down(self) -> bool:
+        """True when the system is unreachable or refuses us: network error, timeout, 5xx, 429, 401.
+
+        A 4xx about the request itself (400, 404, 422) or a body of the wrong shape is not an outage.
+        """
+        if self.status is None:
+            return not isinstance(self, MalformedResponse)
+        return self.status >= 500 or self.status in (401, 429)
+
     def __str__(self) -> str:
         status = f" HTTP {self.status}" if self.status is not None else ""
         return f"{self.system} {self.route}{status} ({self.kind.value}): {self.message}"
@@ -94,7 +109,12 @@ class UpstreamError(Exception):
 
 
 class MalformedResponse(UpstreamError):
-    """The response (or a record in it) does not have the shape the API promises."""
+    """The response (or a record in it) does not have the shape the API promises.
+
+    ``field`` names the offending field (a key or a path such as ``items[3].sku``) when known.
+    """
+
+    field: str = ""
 
 
 # ------------------------------------------------------------------ parsing helpers
@@ -223,8 +243,19 @@ class RateLimiter:
         self._last = self._clock()
 
 
-#: Called after every attempt: (system, route, outcome, seconds). outcome: ok|error|retry
+#: Called after every attempt: (system, route, outcome, seconds). outcome: ok | retry (another attempt
+#: follows) | error (the request failed for good with this attempt)
 RequestObserver = Callable[[str, str, str, float], None]
+
+
+@runtime_checkable
+class OutcomeObserver(Protocol):
+    """A ``RequestObserver`` that also hears how each request ended, once, after its retries."""
+
+    def __call__(self, system: str, route: str, outcome: str, seconds: float, /) -> None: ...
+
+    def finished(self, system: str, route: str, error: UpstreamError | None) -> None:
+        """``error`` is None when the request succeeded, else the failure the caller gets."""
 
 
 class ApiClient:
@@ -246,8 +277,10 @@ class ApiClient:
         observer: RequestObserver | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         seed: int | None = None,
+        integration: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.integration = integration  # named in the log line of a failed request
         self.retry = retry or RetryPolicy()
         self.limiter = RateLimiter(rate_per_s, burst)
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
@@ -300,14 +333,19 @@ class ApiClient:
             attempt += 1
             started = time.monotonic()
             try:
-                return await self._attempt(method, path, route, params, json_body, safe, expect)
+                body = await self._attempt(method, path, route, params, json_body, safe, expect)
             except UpstreamError as exc:
-                self._observe(route, "retry" if exc.transient else "error", started)
-                if not exc.transient or attempt >= self.retry.attempts:
+                final = not exc.transient or attempt >= self.retry.attempts
+                self._observe(route, "error" if final else "retry", started)
+                if final:
+                    self._failed(route, exc, attempt)
                     raise
                 delay = self.retry.delay(attempt, exc.retry_after, self._rng)
                 log.info("%s; retry %d/%d in %.2fs", exc, attempt, self.retry.attempts - 1, delay)
                 await self._sleep(delay)
+            else:
+                self._finished(route, None)
+                return body
 
     async def _attempt(
         self, method: str, path: str, route: str, params: Any, json_body: Any, safe: bool,
@@ -361,6 +399,19 @@ class ApiClient:
     def _observe(self, route: str, outcome: str, started: float) -> None:
         if self._observer is not None:
             self._observer(self.system, route, outcome, time.monotonic() - started)
+
+    def _finished(self, route: str, error: UpstreamError | None) -> None:
+        if isinstance(self._observer, OutcomeObserver):
+            self._observer.finished(self.system, route, error)
+
+    def _failed(self, route: str, exc: UpstreamError, attempts: int) -> None:
+        """Log a request that failed for good, once (a 404 is an answer callers expect: INFO)."""
+        level = logging.INFO if exc.status == 404 else logging.WARNING
+        during = f" (requesting {route})" if exc.route != route else ""
+        log.log(level, "%s: %s%s; gave up after %d attempt(s)", self.integration or "-", exc, during, attempts,
+                extra={"event": "upstream.failed", "integration": self.integration, "system": self.system,
+                       "route": route, "reason": exc.message, "status": exc.status, "kind": exc.kind.value})
+        self._finished(route, exc)
 
 
 def parse_retry_after(response: httpx.Response) -> float | None:

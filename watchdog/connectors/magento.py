@@ -18,6 +18,7 @@ repeated ship gets.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -39,7 +40,13 @@ from watchdog.connectors.http import (
     to_decimal,
 )
 from watchdog.connectors.magento_json import Ctx, int_of, obj, text
-from watchdog.connectors.magento_oauth import BearerAuth, MagentoOAuth1, require_secure_transport
+from watchdog.connectors.magento_oauth import (
+    SIGN_IN_ROUTE,
+    BearerAuth,
+    MagentoAdminAuth,
+    MagentoOAuth1,
+    require_secure_transport,
+)
 from watchdog.connectors.magento_parse import (
     configurable_links,
     parse_bulk_status,
@@ -56,6 +63,7 @@ from watchdog.connectors.magento_parse import (
     render_error,
 )
 from watchdog.connectors.magento_types import (
+    AdminLogin,
     BearerToken,
     BulkOperation,
     BulkStatus,
@@ -69,18 +77,20 @@ from watchdog.connectors.magento_types import (
     criteria,
     is_already_shipped,
     number,
+    renews,
     source_item_body,
     timestamp_value,
     updated_groups,
     value_groups,
 )
+from watchdog.connectors.shape import fail_if_mostly_unreadable, read_rows
 from watchdog.model import CreditMemo, MagentoInvoice, Order, Product, Shipment, Source, SourceItem, Track
 from watchdog.secret import Secret
 
 __all__ = [
-    "CREDIT_MEMOS", "INVOICES", "ORDERS", "PRODUCT_FIELDS", "SHIPMENTS", "BearerToken", "BulkOperation", "BulkStatus",
-    "ChangeFeed", "ItemQty", "MagentoAuth", "MagentoClient", "OAuth1Credentials", "SearchFilter", "ShipRequest",
-    "is_already_shipped",
+    "CREDIT_MEMOS", "INVOICES", "ORDERS", "PRODUCT_FIELDS", "SHIPMENTS", "AdminLogin", "BearerToken", "BulkOperation",
+    "BulkStatus", "ChangeFeed", "ItemQty", "MagentoAuth", "MagentoClient", "OAuth1Credentials", "SearchFilter",
+    "ShipRequest", "is_already_shipped",
 ]
 
 T = TypeVar("T")
@@ -102,8 +112,24 @@ SHIPMENTS: ChangeFeed[Shipment] = ChangeFeed("/shipments", parse_shipment)
 INVOICES: ChangeFeed[MagentoInvoice] = ChangeFeed("/invoices", parse_invoice)
 
 
+REFUSED_FIXED = (" (credentials refused; a token or OAuth 1.0a credentials cannot be renewed automatically: check"
+                 " the integration is active, its credentials and its API resources)")
+REFUSED_AFTER_SIGN_IN = " (refused again after a fresh admin sign-in: check the admin user's role resources)"
+
+
 def _as_is(item: Any, index: int) -> Any:
     return item
+
+
+def _httpx_auth(base_url: str, auth: MagentoAuth, transport: httpx.AsyncBaseTransport | None,
+                timeout_s: float) -> httpx.Auth:
+    """The httpx auth for ``auth``. Raises ValueError for OAuth 1.0a over plain http."""
+    if isinstance(auth, BearerToken):
+        return BearerAuth(auth.token)
+    if isinstance(auth, AdminLogin):
+        return MagentoAdminAuth(auth.username, auth.password, base_url, transport=transport, timeout_s=timeout_s)
+    require_secure_transport(base_url)
+    return MagentoOAuth1(auth.consumer_key, auth.consumer_secret, auth.access_token, auth.access_token_secret)
 
 
 class _Seen(NamedTuple):
@@ -121,21 +147,25 @@ class MagentoClient(ApiClient):
                  rate_per_s: float = 0.0, retry: RetryPolicy | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, observer: RequestObserver | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, page_size: int = MAX_PAGE_SIZE,
-                 store_code: str = "default") -> None:
-        httpx_auth: httpx.Auth
-        if isinstance(auth, BearerToken):
-            httpx_auth = BearerAuth(auth.token)
-        else:
-            require_secure_transport(base_url)
-            httpx_auth = MagentoOAuth1(auth.consumer_key, auth.consumer_secret, auth.access_token,
-                                       auth.access_token_secret)
+                 store_code: str = "default", integration: str = "") -> None:
+        self.auth = _httpx_auth(base_url, auth, transport, timeout_s)
+        self.renews_auth = renews(auth)
         super().__init__(base_url, timeout_s=timeout_s, concurrency=concurrency, rate_per_s=rate_per_s,
-                         retry=retry, auth=httpx_auth, transport=transport, observer=observer, sleep=sleep)
+                         retry=retry, auth=self.auth, transport=transport, observer=observer, sleep=sleep,
+                         integration=integration)
         self.page_size = max(1, min(MAX_PAGE_SIZE, page_size))
         self.store_code = store_code
 
+    async def aclose(self) -> None:
+        await super().aclose()
+        if isinstance(self.auth, MagentoAdminAuth):
+            await self.auth.aclose()
+
     def error_for(self, route: str, status: int, body: Any, response: httpx.Response) -> UpstreamError:
-        """Magento's error rendered for people, classified transient / permanent / ambiguous."""
+        """Magento's error rendered for people, classified transient / permanent / ambiguous.
+
+        A 401 says whether the credentials could be renewed (an admin sign-in already was, once).
+        """
         if status in (500, 502, 504) and route in NON_IDEMPOTENT:
             kind = ErrorKind.AMBIGUOUS
         elif status in TRANSIENT_STATUSES:
@@ -143,6 +173,8 @@ class MagentoClient(ApiClient):
         else:
             kind = ErrorKind.PERMANENT
         message = render_error(body) if isinstance(body, dict) else f"HTTP {status} without a Magento error body"
+        if status == 401 and route != SIGN_IN_ROUTE:
+            message += REFUSED_AFTER_SIGN_IN if self.renews_auth else REFUSED_FIXED
         return UpstreamError(self.system, route, message, kind=kind, status=status, body=body,
                              retry_after=parse_retry_after(response))
 
@@ -162,22 +194,28 @@ class MagentoClient(ApiClient):
         round trips, and only the pages in flight are held as raw JSON. ``fields`` (Magento's
         ``?fields=`` filter, e.g. ``items[sku,name],total_count``) trims what each page carries.
         """
-        first, total = await self._search_page(path, route, groups, sort, 1, parse, fields)
+        first, total, aside = await self._search_page(path, route, groups, sort, 1, parse, fields)
         pages = -(-total // self.page_size)
-        if pages <= 1 or not first:
+        if pages <= 1 or not (first or aside):
+            fail_if_mostly_unreadable(self.system, route, len(first) + aside, aside)
             return first
         rest = await gather_all(self._search_page(path, route, groups, sort, n, parse, fields)
                                 for n in range(2, pages + 1))
-        return [*first, *(item for items, _ in rest for item in items)]
+        aside += sum(a for _, _, a in rest)
+        found = [*first, *(item for items, _, _ in rest for item in items)]
+        fail_if_mostly_unreadable(self.system, route, len(found) + aside, aside)
+        return found
 
     async def _search_page(self, path: str, route: str, groups: Groups, sort: Sequence[tuple[str, str]], page: int,
-                           parse: Callable[[Any, int], T], fields: str | None = None) -> tuple[list[T], int]:
+                           parse: Callable[[Any, int], T], fields: str | None = None) -> tuple[list[T], int, int]:
         params = criteria(groups, sort, self.page_size, page)
         if fields:
             params.append(("fields", fields))
         items, total = parse_page(await self._get(path, route, params), route)
         offset = (page - 1) * self.page_size
-        return [parse(item, offset + i) for i, item in enumerate(items)], total
+        index = itertools.count(offset)
+        parsed, aside = read_rows(items, lambda item: parse(item, next(index)), self.system, route)
+        return parsed, total, aside
 
     async def _search_batches(self, path: str, route: str, fixed: Groups, field_name: str,
                               values: Sequence[str] | None, sort: Sequence[tuple[str, str]],
@@ -192,7 +230,7 @@ class MagentoClient(ApiClient):
 
     async def admin_token(self, username: str, password: Secret) -> str:
         """An admin bearer token (valid 4 h). Raises UpstreamError (401 wrong credentials, 400 2FA)."""
-        route = "POST /V1/integration/admin/token"
+        route = SIGN_IN_ROUTE
         token = await self._post("/integration/admin/token", route,
                                  {"username": username, "password": password.reveal()}, idempotent=True)
         return text({"token": token}, "token", Ctx(route))

@@ -1,4 +1,9 @@
-"""Authentication for Magento: Bearer tokens and OAuth 1.0a signed the way Magento verifies.
+"""Authentication for Magento: Bearer tokens, admin sign-in, and OAuth 1.0a signed the way Magento verifies.
+
+Only the admin sign-in (``MagentoAdminAuth``) can renew itself: it asks
+``POST /V1/integration/admin/token`` for a token at first use and again after any 401, and resends
+the refused request once. An integration token and OAuth 1.0a credentials are fixed: a 401 with
+them is a credential problem for a person (the client says so), never retried.
 
 Authlib's ``ClientAuth`` supplies nonce, timestamp and the ``Authorization: OAuth ...`` header; we
 register ``HMAC-SHA256`` on a private subclass (so Authlib's own table stays untouched) with a
@@ -18,10 +23,13 @@ Authlib's ``integrations.httpx_client.OAuth1Auth`` is not used: it drops a JSON 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
-from collections.abc import Generator, Iterable
+import json
+import logging
+from collections.abc import AsyncGenerator, Generator, Iterable
 from functools import cmp_to_key
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -30,9 +38,16 @@ import httpx
 from authlib.common.security import is_secure_transport
 from authlib.oauth1 import ClientAuth
 
+from watchdog.connectors.http import TRANSIENT_STATUSES, ErrorKind, UpstreamError, parse_retry_after
 from watchdog.secret import Secret
 
-__all__ = ["BearerAuth", "MagentoOAuth1", "base_string", "require_secure_transport", "signature", "strnatcmp"]
+__all__ = ["SIGN_IN_ROUTE", "BearerAuth", "MagentoAdminAuth", "MagentoOAuth1", "base_string",
+           "require_secure_transport", "signature", "strnatcmp"]
+
+log = logging.getLogger(__name__)
+SIGN_IN_PATH = "/rest/V1/integration/admin/token"
+SIGN_IN_ROUTE = "POST /V1/integration/admin/token"
+SYSTEM = "magento"
 
 HMAC_SHA256 = "HMAC-SHA256"
 DIGITS = "0123456789"
@@ -153,3 +168,81 @@ class MagentoOAuth1(httpx.Auth):
 
     def __repr__(self) -> str:
         return "MagentoOAuth1(credentials=**********)"
+
+
+class MagentoAdminAuth(httpx.Auth):
+    """``Bearer <admin token>``, signed in with an admin's name and password; renewed once after a 401.
+
+    Magento's admin tokens expire (``oauth/access_token_lifetime/admin``, 4 h by default) and are
+    revoked by a password change. The sign-in goes through a small client of its own; its failures
+    raise ``UpstreamError`` on ``SIGN_IN_ROUTE`` (permanent for 400/401: wrong password, 2FA).
+    """
+
+    def __init__(self, username: str, password: Secret, base_url: str, *,
+                 transport: httpx.AsyncBaseTransport | None = None, timeout_s: float = 15.0) -> None:
+        self._username, self._password = username, password
+        self._lock = asyncio.Lock()
+        self._token: str | None = None
+        self.sign_ins = 0  # how many tokens this auth has asked for
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), transport=transport,
+                                       timeout=httpx.Timeout(timeout_s), follow_redirects=False)
+
+    def __repr__(self) -> str:
+        return f"MagentoAdminAuth(username={self._username!r}, password=**********)"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Not supported: signing in is asynchronous. Raises RuntimeError."""
+        raise RuntimeError("MagentoAdminAuth works with httpx.AsyncClient only")
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self.token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401:
+            log.info("magento refused the admin token; signing in again and retrying once")
+            request.headers["Authorization"] = f"Bearer {await self.token(stale=token)}"
+            yield request
+
+    async def token(self, *, stale: str | None = None) -> str:
+        """The cached admin token, or a new one when there is none or it is ``stale``. Raises UpstreamError."""
+        async with self._lock:
+            if self._token == stale:
+                self._token = None  # refused: never sent again, even if the sign-in below fails
+            if self._token is None:
+                self._token = await self._sign_in()
+            return self._token
+
+    async def _sign_in(self) -> str:
+        body = {"username": self._username, "password": self._password.reveal()}
+        try:
+            response = await self._http.post(SIGN_IN_PATH, json=body, headers={"Accept": "application/json"})
+        except httpx.TimeoutException:
+            raise UpstreamError(SYSTEM, SIGN_IN_ROUTE, "timed out", kind=ErrorKind.TRANSIENT) from None
+        except httpx.TransportError as exc:
+            raise UpstreamError(SYSTEM, SIGN_IN_ROUTE, f"network error: {type(exc).__name__}",
+                                kind=ErrorKind.TRANSIENT) from None
+        token = _json(response.content)
+        if response.status_code != 200 or not isinstance(token, str) or not token:
+            raise _sign_in_error(response)
+        self.sign_ins += 1
+        return token
+
+
+def _json(content: bytes) -> object:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _sign_in_error(response: httpx.Response) -> UpstreamError:
+    status = response.status_code
+    body = _json(response.content)
+    said = body.get("message") if isinstance(body, dict) else None
+    kind = ErrorKind.TRANSIENT if status in TRANSIENT_STATUSES or status == 200 else ErrorKind.PERMANENT
+    message = f"admin sign-in failed: {said}" if isinstance(said, str) else "admin sign-in gave no token"
+    return UpstreamError(SYSTEM, SIGN_IN_ROUTE, message, kind=kind, status=status,
+                         retry_after=parse_retry_after(response))

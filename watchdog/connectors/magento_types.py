@@ -14,8 +14,8 @@ from watchdog.model import SourceItem, Track
 from watchdog.secret import Secret
 
 __all__ = [
-    "BearerToken", "BulkOperation", "BulkStatus", "ChangeFeed", "Groups", "ItemQty", "MagentoAuth",
-    "OAuth1Credentials", "SearchFilter", "ShipRequest", "criteria", "is_already_shipped", "number",
+    "AdminLogin", "BearerToken", "BulkOperation", "BulkStatus", "ChangeFeed", "Groups", "ItemQty", "MagentoAuth",
+    "OAuth1Credentials", "SearchFilter", "ShipRequest", "criteria", "is_already_shipped", "number", "renews",
     "source_item_body", "timestamp_value", "updated_groups", "value_groups",
 ]
 
@@ -43,7 +43,20 @@ class OAuth1Credentials:
     access_token_secret: Secret
 
 
-MagentoAuth = BearerToken | OAuth1Credentials
+@dataclass(frozen=True, slots=True)
+class AdminLogin:
+    """An admin user's name and password: the client signs in for an admin token and again after a 401."""
+
+    username: str
+    password: Secret
+
+
+MagentoAuth = BearerToken | OAuth1Credentials | AdminLogin
+
+
+def renews(auth: MagentoAuth) -> bool:
+    """True when the client can get fresh credentials itself (an admin login); a token or OAuth cannot."""
+    return isinstance(auth, AdminLogin)
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,7 +139,7 @@ class StoklyClient(StoklyBase):
 
     async def locations(self) -> list[Location]:
         route = "/v0/locations"
-        return [p.parse_location(r, route) for r in await self.get_all(route, route)]
+        return await self.get_parsed(route, route, functools.partial(p.parse_location, route=route))
 
     async def bins(self, location_id: str) -> list[Bin]:
         route = "/v0/locations/{id}/bins"
@@ -167,7 +167,7 @@ class StoklyClient(StoklyBase):
 
     async def channels(self) -> list[Channel]:
         route = "/v0/channels"
-        return [p.parse_channel(r, route) for r in await self.get_all(route, route)]
+        return await self.get_parsed(route, route, functools.partial(p.parse_channel, route=route))
 
     async def channel(self, channel_id: str) -> Channel:
         route = "/v0/channels/{id}"
@@ -202,8 +202,9 @@ class StoklyClient(StoklyBase):
                       eq("sourceId", channel_id) if channel_id else None)
         groups = [None] if source_reference_ids is None else [any_of("sourceReferenceId", b)
                                                               for b in batches(source_reference_ids)]
-        rows = [r for g in groups for r in await self.get_all(route, route, filter=all_of(g, base), sort="niceId")]
-        return [p.parse_sale_order(r, route) for r in rows]
+        parse = functools.partial(p.parse_sale_order, route=route)
+        return [o for g in groups
+                for o in await self.get_parsed(route, route, parse, filter=all_of(g, base), sort="niceId")]
 
     async def sale_order(self, sale_order_id: str, *, with_lines: bool = True) -> SaleOrder:
         """One sale order; with every line (kit components included) unless ``with_lines`` is False."""
@@ -248,7 +249,8 @@ class StoklyClient(StoklyBase):
         route = "/v0/invoices"
         where = all_of(time_filter("issueDate", issued_from) if issued_from else None,
                        eq("saleOrderId", sale_order_id) if sale_order_id else None)
-        return [p.parse_invoice(r, route) for r in await self.get_all(route, route, filter=where, sort="niceId")]
+        return await self.get_parsed(route, route, functools.partial(p.parse_invoice, route=route), filter=where,
+                                     sort="niceId")
 
     # ------------------------------------------------------------------ dispatches (assumed)
 
@@ -257,8 +259,8 @@ class StoklyClient(StoklyBase):
         path = SHIPMENTS_PATH.format(sale_order_id=sale_order_id) if sale_order_id else ACCOUNT_SHIPMENTS_PATH
         route = SHIPMENTS_PATH if sale_order_id else ACCOUNT_SHIPMENTS_PATH
         where = time_filter(SHIPMENT.dispatched_at, since) if since else None
-        rows = await self.get_all(path, route, filter=where, sort=SHIPMENT.dispatched_at)
-        return [p.parse_dispatch(r, route) for r in rows]
+        return await self.get_parsed(path, route, functools.partial(p.parse_dispatch, route=route), filter=where,
+                                     sort=SHIPMENT.dispatched_at)
 
     async def create_dispatch(self, sale_order_id: str, draft: DispatchDraft) -> str:
         """Dispatch with tracking; returns the shipment id. Not idempotent."""
@@ -275,15 +277,20 @@ class StoklyClient(StoklyBase):
                       time_filter(f.issue_date, since) if since else None)
         groups = [None] if source_reference_ids is None else [any_of(f.source_reference_id, b)
                                                               for b in batches(source_reference_ids)]
-        rows = [r for g in groups for r in await self.get_all(route, route, filter=all_of(g, base),
-                                                                   sort=f.nice_id)]
-        return [p.parse_credit_note(r, route) for r in rows]
+        parse = functools.partial(p.parse_credit_note, route=route)
+        return [n for g in groups
+                for n in await self.get_parsed(route, route, parse, filter=all_of(g, base), sort=f.nice_id)]
 
     async def credit_note_by_reference(self, source_reference_id: str) -> CreditNote | None:
         """Check-before-create: the oldest credit note with this ``sourceReferenceId``, or None."""
         found = await self.credit_notes(source_reference_ids=[source_reference_id])
-        return min(found, key=lambda c: c.nice_id) if found else None
+        return min(found, key=_nice_order) if found else None
 
     async def create_credit_note(self, draft: CreditNoteDraft) -> str:
         """Create a VAT credit note; returns its id. Not idempotent: check by reference first."""
         return await self.create(CREDIT_NOTES_PATH, CREDIT_NOTES_PATH, draft.body())
+
+
+def _nice_order(note: CreditNote) -> tuple[bool, int, str]:
+    """Oldest first by ``niceId``; notes without one (unreadable) after, by id."""
+    return note.nice_id is None, note.nice_id or 0, note.credit_note_id

@@ -2,7 +2,9 @@
 
 The flow obtains a token with ``POST /v1/grant`` (signature = lowercase hex HMAC-SHA256 of the
 client id keyed with the client secret), refreshes it shortly before ``expiry``, and when a
-call is answered 401 ``jwt expired`` re-grants once and resends that call. The grant itself
+call is answered 401 (``jwt expired``, or ``invalid token`` after Stokly revoked or rotated its
+tokens) drops the token, grants a new one and resends that call once; a second 401 is the
+caller's failure (permanent), never a loop. The grant itself
 goes through a small client of its own, so its failures surface as ``UpstreamError`` on the
 ``/v1/grant`` route (transient for network errors, 429 and 5xx; permanent when refused) and
 never as an ambiguous data write. No token, signature or secret appears in an error or log.
@@ -24,7 +26,7 @@ import httpx
 from watchdog.connectors.http import TRANSIENT_STATUSES, ErrorKind, UpstreamError, parse_retry_after
 from watchdog.connectors.stokly_parse import SYSTEM, grant_result
 from watchdog.secret import Secret
-from watchdog.stokly_assumed import MSG_JWT_EXPIRED
+from watchdog.stokly_assumed import STATUS_UNAUTHORISED
 
 __all__ = ["GRANT_ROUTE", "StoklyAuth", "StoklyCredentials", "grant_signature"]
 
@@ -51,7 +53,7 @@ def _utc_now() -> datetime:
 
 
 class StoklyAuth(httpx.Auth):
-    """Bearer auth from Stokly's app grant, refreshed before expiry and once after ``jwt expired``."""
+    """Bearer auth from Stokly's app grant, refreshed before expiry and once after any 401."""
 
     def __init__(
         self,
@@ -89,8 +91,9 @@ class StoklyAuth(httpx.Auth):
         token = await self.token()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
-        if response.status_code == 401 and _says_expired(await response.aread()):
-            log.info("stokly token expired early; granting a new one")
+        if response.status_code == STATUS_UNAUTHORISED:
+            said = _message(await response.aread()) or "no message"
+            log.info("stokly refused the token (%s); granting a new one and retrying once", said)
             token = await self.token(stale=token)
             request.headers["Authorization"] = f"Bearer {token}"
             yield request
@@ -101,6 +104,8 @@ class StoklyAuth(httpx.Auth):
             fresh = self._refresh_at is not None and self._clock() < self._refresh_at
             if self._token is not None and fresh and self._token != stale:
                 return self._token
+            if stale is not None and self._token == stale:
+                self.forget()  # refused: never sent again, even if the grant below fails
             token, expiry = await self._grant()
             now = self._clock()
             margin = min(self._margin, max(timedelta(0), (expiry - now) / 2))
@@ -142,10 +147,6 @@ def _message(content: bytes) -> str | None:
         return None
     message = body.get("message") if isinstance(body, dict) else None
     return message if isinstance(message, str) else None
-
-
-def _says_expired(content: bytes) -> bool:
-    return _message(content) == MSG_JWT_EXPIRED
 
 
 def _grant_error(response: httpx.Response) -> UpstreamError:

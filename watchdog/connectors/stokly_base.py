@@ -21,8 +21,10 @@ import httpx
 
 from watchdog.connectors import stokly_parse as p
 from watchdog.connectors.http import ApiClient, ErrorKind, RequestObserver, RetryPolicy, UpstreamError, gather_all
+from watchdog.connectors.shape import fail_if_mostly_unreadable, read_rows
 from watchdog.connectors.stokly_auth import StoklyAuth, StoklyCredentials
 from watchdog.connectors.stokly_drafts import iso
+from watchdog.stokly_assumed import STATUS_UNAUTHORISED
 
 __all__ = [
     "FILTER_BATCH",
@@ -113,13 +115,14 @@ class StoklyBase(ApiClient):
         seed: int | None = None,
         clock: Callable[[], datetime] = _utc_now,
         refresh_margin_s: float = 90.0,
+        integration: str = "",
     ) -> None:
         self.auth = StoklyAuth(credentials, base_url, transport=transport, timeout_s=timeout_s,
                                margin_s=refresh_margin_s, clock=clock, on_response=self.on_response)
         self.clock = clock
         super().__init__(base_url, timeout_s=timeout_s, concurrency=concurrency, rate_per_s=rate_per_s,
                          burst=burst, retry=retry, auth=self.auth, transport=transport, observer=observer,
-                         sleep=sleep, seed=seed)
+                         sleep=sleep, seed=seed, integration=integration)
 
     async def aclose(self) -> None:
         await super().aclose()
@@ -135,10 +138,15 @@ class StoklyBase(ApiClient):
             self.limiter.pause_until_refilled()
 
     def error_for(self, route: str, status: int, body: Any, response: httpx.Response) -> UpstreamError:
-        """As the base, but a 500/502/504 answering a POST is ambiguous: the write may have happened."""
+        """As the base, but a 500/502/504 answering a POST is ambiguous: the write may have happened.
+
+        A 401 here has already had its fresh grant and one retry (``StoklyAuth``): it is permanent.
+        """
         error = super().error_for(route, status, body, response)
         if response.request.method == "POST" and status in AMBIGUOUS_WRITE_STATUSES:
             error.kind = ErrorKind.AMBIGUOUS
+        if status == STATUS_UNAUTHORISED:
+            error.message += " (refused again with a fresh grant: check the app's access in Stokly)"
         return error
 
     # ------------------------------------------------------------------ reads and writes
@@ -159,6 +167,8 @@ class StoklyBase(ApiClient):
         client's ``concurrency`` bounds how many at once), then taken in order exactly as a
         page-by-page loop would: done once ``count`` rows are in, a transient error on an empty
         page before that, and further pages read one by one if the listing grew meanwhile.
+        Inside a snapshot (``shape.collecting``) a record ``parse`` refuses is set aside and
+        noted; the read fails (MalformedResponse) only when most of its records were set aside.
         """
         pages = [await self._list_page(path, route, parse, filter, sort, 0)]
         planned = -(-pages[0][2] // PAGE_SIZE)
@@ -172,6 +182,7 @@ class StoklyBase(ApiClient):
             rows += parsed
             seen += size
             if seen >= count:
+                fail_if_mostly_unreadable(self.system, route, seen, seen - len(rows))
                 return rows
             if not size:
                 raise UpstreamError(self.system, route, f"listing ended at {seen} of {count} records "
@@ -186,7 +197,7 @@ class StoklyBase(ApiClient):
         if sort:
             params.update(sortField=sort, sortDirection="ASC")
         data, count = p.list_envelope(await self.request("GET", path, route=route, params=params), route)
-        return [parse(row) for row in data], len(data), count
+        return read_rows(data, parse, self.system, route)[0], len(data), count
 
     async def get_one(self, path: str, route: str) -> p.Record:
         """The ``data`` record of a single read."""

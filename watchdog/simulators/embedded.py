@@ -30,6 +30,7 @@ from watchdog.simulators.serve import ServedApp
 from watchdog.simulators.stokly.app import StoklySimApp
 from watchdog.simulators.stokly.app import create_app as stokly_app
 from watchdog.simulators.stokly.settings import StoklySimSettings
+from watchdog.simulators.stokly.shape import ShapeRules
 
 __all__ = ["DEFAULT_CREDENTIALS", "EmbeddedSystems", "SimCredentials"]
 
@@ -52,10 +53,15 @@ DEMO_CHECKS: dict[str, dict[str, Any]] = {}
 
 
 class EmbeddedSystems:
-    """Magento and Stokly simulators for one merchant, served over real HTTP on loopback."""
+    """Magento and Stokly simulators for one merchant, served over real HTTP on loopback.
+
+    ``stokly_shape`` (a scenario's ``[stokly.shape]``, ``ScenarioSpec.stokly_shape``) is what the
+    Stokly simulator leaves out of its reads; ``stokly_app.settings.set_shape`` changes it live.
+    """
 
     def __init__(self, merchant: Merchant, *, magento_port: int = 0, stokly_port: int = 0,
-                 credentials: SimCredentials = DEFAULT_CREDENTIALS, stokly_rate_limit: int = 0) -> None:
+                 credentials: SimCredentials = DEFAULT_CREDENTIALS, stokly_rate_limit: int = 0,
+                 stokly_shape: ShapeRules | None = None) -> None:
         self.merchant = merchant
         self.credentials = credentials
         merchant.magento.add_integration("stokly-watchdog", credentials=IntegrationCredentials(
@@ -65,7 +71,8 @@ class EmbeddedSystems:
         self.stokly_faults = FaultInjector(seed=2)
         settings = StoklySimSettings(account_key=credentials.stokly_account, client_id=credentials.stokly_client_id,
                                      client_secret=credentials.stokly_client_secret, rate_limit=stokly_rate_limit)
-        self.stokly_app: StoklySimApp = stokly_app(merchant.stokly, settings=settings, faults=self.stokly_faults)
+        self.stokly_app: StoklySimApp = stokly_app(merchant.stokly, settings=settings, faults=self.stokly_faults,
+                                                   shape=stokly_shape)
         self._magento = ServedApp(magento_app(merchant.magento, injector=self.magento_faults), port=magento_port,
                                   name="magento")
         self._stokly = ServedApp(self.stokly_app, port=stokly_port, name="stokly")

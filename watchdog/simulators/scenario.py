@@ -17,6 +17,11 @@ A scenario is a small TOML file::
     mode = "stock_divergence" # see MODES
     count = 2
 
+    [stokly.shape]            # optional: what the Stokly simulator leaves out of its reads
+    confirmed_only = true     # (see watchdog.simulators.stokly.shape.ShapeRules)
+    drop = [{route = "/v2/saleorders", field = "tax"}]
+    rename = [{route = "/v2/shipments", field = "trackingNumber", to = "tracking_no"}]
+
 ``build_merchant`` (in ``watchdog.simulators.merchant``) turns it into a Magento and a
 Stokly simulator state that agree everywhere except where a failure was injected,
 and returns the ground truth: the exact findings a correct watchdog must report,
@@ -35,6 +40,7 @@ from typing import Any
 
 from watchdog.durations import parse_duration
 from watchdog.simulators.clock import SimClock
+from watchdog.simulators.stokly.shape import ShapeError, ShapeRules, parse_rules
 
 __all__ = [
     "MODES",
@@ -86,6 +92,7 @@ class ScenarioSpec:
     in_flight_orders: int = 2
     history: timedelta = timedelta(hours=6)
     injections: tuple[Injection, ...] = ()
+    stokly_shape: ShapeRules = field(default_factory=ShapeRules)
 
 
 @dataclass(frozen=True)
@@ -116,16 +123,17 @@ def parse_scenario(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenar
     merchant = raw.get("merchant", {})
     if not isinstance(merchant, Mapping):
         raise ScenarioError(f"{source}: merchant: must be a table")
-    unknown = set(raw) - {"merchant", "inject"}
+    unknown = set(raw) - {"merchant", "inject", "stokly"}
     if unknown:
         raise ScenarioError(f"{source}: {sorted(unknown)[0]}: unknown key")
     defaults = ScenarioSpec()
     values: dict[str, Any] = {}
     for key, value in merchant.items():
-        if key not in ScenarioSpec.__dataclass_fields__ or key == "injections":
+        if key not in ScenarioSpec.__dataclass_fields__ or key in ("injections", "stokly_shape"):
             raise ScenarioError(f"{source}: merchant.{key}: unknown key")
         values[key] = _coerce(source, f"merchant.{key}", value, getattr(defaults, key))
-    return ScenarioSpec(**values, injections=_injections(raw.get("inject", []), source))
+    return ScenarioSpec(**values, injections=_injections(raw.get("inject", []), source),
+                        stokly_shape=_stokly_shape(raw.get("stokly", {}), source))
 
 
 def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
@@ -163,3 +171,17 @@ def _injections(raw: Any, source: str) -> tuple[Injection, ...]:
             raise ScenarioError(f"{source}: {key}.count: must be a positive integer")
         out.append(Injection(mode, count))
     return tuple(out)
+
+
+def _stokly_shape(raw: Any, source: str) -> ShapeRules:
+    """``[stokly.shape]``: the simulator's read-shape rules (``parse_rules``)."""
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(f"{source}: stokly: must be a table")
+    unknown = sorted(set(raw) - {"shape"})
+    if unknown:
+        raise ScenarioError(f"{source}: stokly.{unknown[0]}: unknown key")
+    try:
+        return parse_rules(raw.get("shape", {}))
+    except ShapeError as exc:
+        key = "stokly.shape" if exc.key == "shape" else f"stokly.shape.{exc.key}"
+        raise ScenarioError(f"{source}: {key}: {exc.reason}") from None

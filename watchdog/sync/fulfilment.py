@@ -1,11 +1,12 @@
-"""Fulfilment, Stokly -> Magento: each Stokly dispatch with tracking becomes one Magento shipment.
+"""Fulfilment, Stokly -> Magento: each Stokly dispatch becomes one Magento shipment (with its tracking, if any).
 
 Read by cursor on the dispatch time (with overlap and settle). For each dispatch of a
 Magento-channel sale order (claimed in the ledger by dispatch id, grouped per sale order so
 an order's dispatches go one after another):
 
-1. read the Magento order's shipments: one carrying our tracking number means done
-   (a crash or timeout after an earlier ``ship`` is resolved here, never by shipping again);
+1. read the Magento order's shipments: one carrying our tracking number (or, for a dispatch
+   without tracking such as a collection or a letter, our comment naming the dispatch) means
+   done (a crash or timeout after an earlier ``ship`` is resolved here, never by shipping again);
 2. plan the items (``shipment_plan``): parent item ids for configurables and bundles,
    capped at the quantity left to ship;
 3. ``POST /V1/order/{id}/ship`` with ``source_code``, the track, and the customer notified.
@@ -40,7 +41,7 @@ from watchdog.sync.shipment_plan import (
     dispatched_skus,
     plan_shipment,
     ship_request,
-    shipment_with_tracking,
+    shipment_of,
     track_for,
 )
 
@@ -137,8 +138,6 @@ class FulfilmentFeed:
         return next((d for d in found if d.dispatch_id == due.source_id), None)
 
     async def process(self, record: Dispatch, attempt: Attempt) -> Done:
-        if not record.tracking_number.strip():
-            raise Quarantine(f"Stokly dispatch #{record.nice_id} has no tracking number")
         sale_order = await self._ours(record.sale_order_id)
         if sale_order is None:
             raise Quarantine(f"Stokly dispatch #{record.nice_id} belongs to a sale order of another channel")
@@ -158,8 +157,8 @@ class FulfilmentFeed:
         return await self.ctx.magento.order(order_id), await self.ctx.magento.shipments(order_id=order_id)
 
     def _already(self, shipments: Sequence[Shipment], dispatch: Dispatch) -> Done | None:
-        """Check-before-create: a shipment carrying our tracking number means this dispatch is done."""
-        ours = shipment_with_tracking(shipments, dispatch.tracking_number)
+        """Check-before-create: a shipment carrying our tracking number (or comment) means this dispatch is done."""
+        ours = shipment_of(shipments, dispatch)
         if ours is None:
             return None
         self.ctx.ledger.nudge(POSTINGS, dispatch.sale_order_id)
@@ -198,7 +197,7 @@ class FulfilmentFeed:
         if not (is_already_shipped(exc) or exc.kind is ErrorKind.AMBIGUOUS):
             raise exc
         shipments = await self.ctx.magento.shipments(order_id=order.entity_id)
-        ours = shipment_with_tracking(shipments, dispatch.tracking_number)
+        ours = shipment_of(shipments, dispatch)
         if ours is not None:
             self.ctx.ledger.nudge(POSTINGS, dispatch.sale_order_id)
             return Done(str(ours.entity_id))
@@ -216,6 +215,11 @@ class FulfilmentFeed:
             raise Quarantine(f"Magento order {order.increment_id} has nothing left to ship for Stokly dispatch "
                              f"#{dispatch.nice_id} (refunded or cancelled in Magento)")
         shipment = manual[-1]
+        if not dispatch.tracking_number.strip():  # shipped by hand already, and there is no tracking to add
+            log.info("dispatch %s (no tracking): Magento order %s was shipped by hand (shipment %s)",
+                     dispatch.dispatch_id, order.increment_id, shipment.entity_id)
+            self.ctx.ledger.nudge(POSTINGS, dispatch.sale_order_id)
+            return Done(str(shipment.entity_id), wrote=False)
         if not self.ctx.integration.sync.attach_tracking_to_existing_shipment:
             raise Quarantine(
                 f"rejected tracking: Magento shipment {shipment.increment_id or shipment.entity_id} of order "

@@ -76,7 +76,7 @@ class RefundsFeed:
         references = [credit_note_reference(m.increment_id) for m in records if m.state != CANCELED_MEMO]
         found = await self.ctx.stokly.credit_notes(source_reference_ids=references) if references else []
         self._notes = dict.fromkeys(references)  # this batch only: each look-up serves one claim
-        for note in sorted(found, key=lambda n: -n.nice_id):  # the oldest wins
+        for note in sorted(found, key=lambda n: -(n.nice_id or 0)):  # the oldest wins (unknown niceId: last)
             self._notes[note.source_reference_id or ""] = note
 
     def key(self, record: CreditMemo) -> Key:

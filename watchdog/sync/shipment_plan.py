@@ -93,8 +93,25 @@ def plan_shipment(order: Order, units: Mapping[str, Decimal]) -> ShipPlan:
 
 
 def ship_request(plan: ShipPlan, dispatch: Dispatch, source_code: str) -> ShipRequest:
-    """``POST /V1/order/{id}/ship``: the planned items, our track, the mapped source; the customer is notified."""
-    return ShipRequest(items=plan.items, tracks=(track_for(dispatch),), source_code=source_code, notify=True)
+    """``POST /V1/order/{id}/ship``: the planned items, our track (if the dispatch has tracking), the mapped
+    source and a comment naming the dispatch; the customer is notified."""
+    tracks = (track_for(dispatch),) if dispatch.tracking_number.strip() else ()
+    return ShipRequest(items=plan.items, tracks=tracks, source_code=source_code, notify=True,
+                       comment=dispatch_marker(dispatch))
+
+
+def dispatch_marker(dispatch: Dispatch) -> str:
+    """The shipment comment that names the Stokly dispatch: the identity of an untracked dispatch's shipment."""
+    return f"Stokly dispatch {dispatch.dispatch_id}"
+
+
+def shipment_of(shipments: Iterable[Shipment], dispatch: Dispatch) -> Shipment | None:
+    """Check-before-create: the shipment made for ``dispatch`` (by its tracking number, or by our comment
+    when it has no tracking), or None."""
+    if dispatch.tracking_number.strip():
+        return shipment_with_tracking(shipments, dispatch.tracking_number)
+    marker = dispatch_marker(dispatch)
+    return next((s for s in shipments if any(marker in c for c in s.comments)), None)
 
 
 def shipment_with_tracking(shipments: Iterable[Shipment], number: str) -> Shipment | None:

@@ -32,7 +32,13 @@ from decimal import Decimal
 
 from watchdog.connectors.http import UpstreamError
 from watchdog.model import ItemFormat, Order, SaleOrder, SourceItem
-from watchdog.stockmath import CLOSED_STATES, available_at, expected_source_quantities, open_imported_quantities
+from watchdog.stockmath import (
+    CLOSED_STATES,
+    available_at,
+    expected_source_quantities,
+    open_imported_quantities,
+    unknown_at,
+)
 from watchdog.sync.context import FlowContext
 from watchdog.sync.errors import FlowAborted, is_flow_fatal
 from watchdog.sync.ledger import CONFIRMED, SKIPPED
@@ -111,12 +117,17 @@ async def _plan(ctx: FlowContext, location_id: str, *, full: bool) -> StockPlan:
         s.stock_levels(location_id=location_id))
     skus = [p.sku for p in products if p.type_id in STOCK_TYPES]
     await ctx.items.load(skus)
-    known = {sku for sku in skus if (item := ctx.items.get(sku)) is not None and item.format is not ItemFormat.VARIABLE}
+    unreadable = unknown_at(levels, location_id)  # never pushed as zero: left as they are
+    if unreadable:
+        log.warning("%s: stock of %d SKUs not pushed: Stokly's allocated quantity could not be read (e.g. %s)",
+                    ctx.integration.name, len(unreadable), min(unreadable))
+    known = {sku for sku in skus if (item := ctx.items.get(sku)) is not None
+             and item.format is not ItemFormat.VARIABLE and sku not in unreadable}
     sale_orders = await _imported(ctx, orders)
     expected = expected_source_quantities(known, available_at(levels, location_id),
                                           open_imported_quantities(orders, sale_orders))
     current = {si.sku: si for si in source_items if si.source_code == source}
-    return plan_stock(skus, known, current, expected, source, full=full)
+    return plan_stock([sku for sku in skus if sku not in unreadable], known, current, expected, source, full=full)
 
 
 async def _imported(ctx: FlowContext, orders: Sequence[Order]) -> list[SaleOrder]:

@@ -26,6 +26,7 @@ from watchdog.simulators.stokly.routes_catalog import catalog_routes
 from watchdog.simulators.stokly.routes_sales import sales_routes
 from watchdog.simulators.stokly.routes_stock import stock_routes
 from watchdog.simulators.stokly.settings import SettingsBox, StoklySimSettings
+from watchdog.simulators.stokly.shape import ShapeRules, shaped_routes
 from watchdog.simulators.stokly.state import StoklyState
 from watchdog.simulators.stokly.web import ApiError, error_response, iso, json_body, render_error, req_str
 from watchdog.stokly_assumed import MSG_NOT_FOUND, TOKEN_TYPE
@@ -50,13 +51,15 @@ class StoklySimApp:
 
 def create_app(
     state: StoklyState, *, settings: StoklySimSettings | None = None, faults: FaultInjector | None = None,
+    shape: ShapeRules | None = None,
 ) -> StoklySimApp:
-    """Serve ``state`` as Stokly's REST API; returns an ASGI app (usable with ``ServedApp``)."""
-    ctx = SimContext(state, SettingsBox(settings or StoklySimSettings()), TokenBook(state.clock),
+    """Serve ``state`` as Stokly's REST API (reads shaped by ``shape``, default: every field); returns an
+    ASGI app (usable with ``ServedApp``)."""
+    ctx = SimContext(state, SettingsBox(settings or StoklySimSettings(), shape), TokenBook(state.clock),
                      RateWindows(state.clock), faults or FaultInjector())
     routes = [Route(GRANT_PATH, _grant_handler(ctx), methods=["POST"]), *catalog_routes(ctx),
               *stock_routes(ctx), *sales_routes(ctx), *assumed_routes(ctx), *control_routes(ctx)]
-    router = Starlette(routes=routes, exception_handlers={
+    router = Starlette(routes=shaped_routes(routes, ctx.settings), exception_handlers={
         SimError: _sim_error, ApiError: _api_error, HTTPException: _http_error})
     gated = GateMiddleware(router, ctx)
     faulty = FaultMiddleware(gated, ctx.faults, render_error)

@@ -2,7 +2,9 @@
 
 ``signature`` must be the lowercase hex HMAC-SHA256 of the client id keyed with the client
 secret. Tokens are JWT-shaped strings that this simulator remembers with their expiry; an
-expired one is answered 401 ``{"message": "jwt expired"}``.
+expired one is answered 401 ``{"message": "jwt expired"}``, a revoked one (``revoke_all``, as after
+a restart or a key rotation) 401 ``{"message": "invalid token"}``. ``rotate_secret`` changes the
+client secret the grant accepts.
 """
 
 from __future__ import annotations
@@ -56,11 +58,12 @@ class TokenBook:
         self._clock = clock
         self._lock = threading.Lock()
         self._tokens: dict[str, Token] = {}
+        self._secret: str | None = None  # a rotated client secret, in place of the settings' one
         self.grants = 0  # how many grants were issued (tests count refreshes)
 
     def grant(self, settings: StoklySimSettings, account_key: str, client_id: str, signature: str) -> Token:
         """Issue a token for valid credentials; raises ApiError 401 otherwise."""
-        expected = sign(settings.client_id, settings.client_secret)
+        expected = sign(settings.client_id, self._secret or settings.client_secret)
         valid = (account_key == settings.account_key and client_id == settings.client_id
                  and hmac.compare_digest(signature.encode(), expected.encode()))
         if not valid:
@@ -98,3 +101,17 @@ class TokenBook:
         with self._lock:
             self._tokens = {k: Token(t.value, t.account_key, now) for k, t in self._tokens.items()}
             return len(self._tokens)
+
+    def revoke_all(self) -> int:
+        """Forget every issued token (they are answered ``invalid token`` from now on); returns how many."""
+        with self._lock:
+            revoked, self._tokens = len(self._tokens), {}
+            return revoked
+
+    def rotate_secret(self, client_secret: str) -> int:
+        """Accept only ``client_secret`` in grants from now on and revoke every token; returns how many."""
+        if not client_secret:
+            raise ValueError("the client secret must not be empty")
+        with self._lock:
+            self._secret = client_secret
+        return self.revoke_all()

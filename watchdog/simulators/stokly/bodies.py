@@ -171,7 +171,7 @@ def shipment_args(body: Mapping[str, Any]) -> ShipmentArgs:
             line_id = req_str(raw, f.item_line_id)
             lines[line_id] = lines.get(line_id, Decimal(0)) + req_number(raw, f.item_quantity)
     return ShipmentArgs(
-        opt_str(body, f.location_id), req_str(body, f.carrier), req_str(body, f.tracking_number),
+        opt_str(body, f.location_id), req_str(body, f.carrier), opt_str(body, f.tracking_number, "") or "",
         opt_str(body, f.service, "") or "", opt_str(body, f.tracking_url, "") or "",
         parse_time(when, f.dispatched_at) if when else None, lines,
     )

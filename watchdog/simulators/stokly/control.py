@@ -18,6 +18,7 @@ from starlette.routing import Route
 from watchdog.simulators.faults import fault_routes
 from watchdog.simulators.stokly.context import SimContext
 from watchdog.simulators.stokly.records import CreditLineSpec, CreditNoteSpec, LineSpec
+from watchdog.simulators.stokly.shape import shape_routes
 from watchdog.simulators.stokly.state import StoklyState
 from watchdog.simulators.stokly.web import (
     ApiError,
@@ -67,7 +68,8 @@ def _stock_json(state: StoklyState, item_id: str, location_id: str | None) -> di
 
 def control_routes(ctx: SimContext) -> list[Route]:
     """Every ``/_sim/`` route (including the fault-injection ones)."""
-    return [*_service_routes(ctx), *_catalog_routes(ctx), *_order_routes(ctx), *fault_routes(ctx.faults)]
+    return [*_service_routes(ctx), *_catalog_routes(ctx), *_order_routes(ctx), *fault_routes(ctx.faults),
+            *shape_routes(ctx.settings)]
 
 
 def _service_routes(ctx: SimContext) -> list[Route]:
@@ -87,6 +89,12 @@ def _service_routes(ctx: SimContext) -> list[Route]:
     async def expire(request: Request) -> Response:
         return JSONResponse({"expired": ctx.tokens.expire_all()})
 
+    async def revoke(request: Request) -> Response:
+        """Revoke every token; with ``{"clientSecret": "..."}`` also rotate the secret grants need."""
+        secret = opt_str(await json_body(request), "clientSecret")
+        revoked = ctx.tokens.rotate_secret(secret) if secret else ctx.tokens.revoke_all()
+        return JSONResponse({"revoked": revoked, "rotated": bool(secret)})
+
     async def reset_rate(request: Request) -> Response:
         ctx.windows.reset()
         return JSONResponse({"reset": True})
@@ -95,6 +103,7 @@ def _service_routes(ctx: SimContext) -> list[Route]:
         Route("/_sim/state", summary, methods=["GET"]),
         Route("/_sim/settings", settings, methods=["GET", "POST"]),
         Route("/_sim/expire-tokens", expire, methods=["POST"]),
+        Route("/_sim/revoke-tokens", revoke, methods=["POST"]),
         Route("/_sim/reset-rate-limit", reset_rate, methods=["POST"]),
     ]
 
@@ -199,7 +208,7 @@ def _order_routes(ctx: SimContext) -> list[Route]:
 
     def dispatch(order_id: str, body: Mapping[str, Any]) -> str:
         return state.dispatch(
-            order_id, carrier=req_str(body, "carrier"), tracking_number=req_str(body, "trackingNumber"),
+            order_id, carrier=req_str(body, "carrier"), tracking_number=opt_str(body, "trackingNumber", "") or "",
             location_id=opt_str(body, "locationId"), lines=_quantities(body),
             service=opt_str(body, "service", "") or "", tracking_url=opt_str(body, "trackingUrl", "") or "")
 

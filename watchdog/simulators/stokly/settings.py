@@ -1,7 +1,8 @@
 """Settings of the simulated Stokly service (credentials, token lifetime, rate limit, consistency).
 
 ``StoklySimSettings`` is frozen; the running app holds it in a ``SettingsBox`` so that
-``/_sim/settings`` (and tests) can swap in a changed copy atomically.
+``/_sim/settings`` (and tests) can swap in a changed copy atomically. The box also holds the
+active read-shape rules (``ShapeRules``, changed by ``/_sim/shape`` or ``set_shape``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import threading
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
+from watchdog.simulators.stokly.shape import ShapeRules
 from watchdog.stokly_assumed import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -60,13 +62,25 @@ class StoklySimSettings:
 class SettingsBox:
     """The current settings of a running app; ``update`` swaps in a validated copy."""
 
-    def __init__(self, settings: StoklySimSettings) -> None:
+    def __init__(self, settings: StoklySimSettings, shape: ShapeRules | None = None) -> None:
         self._lock = threading.Lock()
         self._current = settings
+        self._shape = shape or ShapeRules()
 
     @property
     def current(self) -> StoklySimSettings:
         return self._current
+
+    @property
+    def shape(self) -> ShapeRules:
+        """The active read-shape rules (``ShapeRules()`` serves every field)."""
+        return self._shape
+
+    def set_shape(self, rules: ShapeRules) -> ShapeRules:
+        """Serve reads through ``rules`` from the next request on; returns them."""
+        with self._lock:
+            self._shape = rules
+            return rules
 
     def update(self, **changes: Any) -> StoklySimSettings:
         """Apply changes to tunable settings; raises ValueError for an unknown or bad one."""

@@ -71,14 +71,18 @@ def invoice_json(invoice: SimInvoice) -> dict[str, Any]:
 
 
 def shipment_json(d: SimDispatch) -> dict[str, Any]:
+    """A shipment record; a dispatch without tracking (a collection, a letter) has no tracking keys at all (A)."""
     f = SHIPMENT
-    return {
+    record = {
         f.id: d.dispatch_id, f.nice_id: d.nice_id, f.sale_order_id: d.sale_order_id,
         f.location_id: d.location_id, f.carrier: d.carrier, f.service: d.service,
         f.tracking_number: d.tracking_number, f.tracking_url: d.tracking_url,
         f.dispatched_at: iso(d.dispatched_at), f.status: d.status,
         f.items: [{f.item_line_id: line_id, f.item_quantity: num(q)} for line_id, q in d.lines],
     }
+    if not d.tracking_number:
+        del record[f.tracking_number], record[f.tracking_url]
+    return record
 
 
 def credit_note_json(note: SimCreditNote) -> dict[str, Any]:
