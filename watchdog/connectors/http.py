@@ -109,12 +109,7 @@ class UpstreamError(Exception):
 
 
 class MalformedResponse(UpstreamError):
-    """The response (or a record in it) does not have the shape the API promises.
-
-    ``field`` names the offending field (a key or a path such as ``items[3].sku``) when known.
-    """
-
-    field: str = ""
+    """The response (or a record in it) does not have the shape the API promises (naming route and field)."""
 
 
 # ------------------------------------------------------------------ parsing helpers

@@ -148,8 +148,6 @@ _INDEX = re.compile(r"\[\d+\]")  # items[3].sku -> items[].sku: one problem per 
 def _field_and_why(exc: MalformedResponse) -> tuple[str, str]:
     """The field a MalformedResponse names and what was wrong with it."""
     found = _FIELD.search(exc.message)
-    if exc.field:
-        return _INDEX.sub("[]", exc.field), found[2] if found else exc.message
     return (_INDEX.sub("[]", found[1]), found[2]) if found else ("(record)", exc.message)
 
 

@@ -167,8 +167,11 @@ class _Soft:
         self.unknown.add(attr)
         note_field(SYSTEM, self.route, name, expected, value, self.rec)
 
-    def dec(self, name: str, attr: str, *, obj: Record | None = None) -> Decimal | None:
-        """A number (int, float or numeric string); None when absent, null or not a number."""
+    def dec(self, name: str, attr: str, *, obj: Record | None = None, path: str = "") -> Decimal | None:
+        """A number (int, float or numeric string); None when absent, null or not a number.
+
+        ``obj`` reads from a member object instead of the record; ``path`` names it (``items[].quantity``).
+        """
         value = (self.rec if obj is None else obj).get(name, ABSENT)
         kind = type(value)
         if kind is int or kind is float or kind is str:
@@ -179,7 +182,7 @@ class _Soft:
                 return to_decimal(value, name, system=SYSTEM, route=self.route)
             except MalformedResponse:
                 pass
-        self._miss(name, attr, "a number", value)
+        self._miss(path or name, attr, "a number", value)
         return None
 
     def text(self, name: str, attr: str, *, absent_ok: bool = False, default: str | None = None) -> str | None:
@@ -399,9 +402,10 @@ def _credit_lines(soft: _Soft) -> tuple[CreditNoteLine, ...] | None:
     if rows is None:
         return None
     lines = []
+    items = CREDIT_NOTE.items
     for i in rows:
-        qty, price, tax = soft.dec(fi.quantity, "lines", obj=i), soft.dec(fi.unit_price, "lines", obj=i), \
-            soft.dec(fi.unit_tax, "lines", obj=i)
+        qty, price, tax = (soft.dec(name, "lines", obj=i, path=f"{items}[].{name}")
+                           for name in (fi.quantity, fi.unit_price, fi.unit_tax))
         item_id = i.get(fi.reference_id)
         if qty is None or price is None or tax is None or not isinstance(item_id, str):
             return None
@@ -419,7 +423,8 @@ def parse_credit_note(rec: Record, route: str) -> CreditNote:
     lines = _credit_lines(soft)
     shipping = soft.obj(f.shipping, "shipping_tax") if f.shipping in rec else {}
     shipping_tax = None if shipping is None else (
-        soft.dec(f.shipping_tax, "shipping_tax", obj=shipping) if f.shipping_tax in shipping else ZERO)
+        soft.dec(f.shipping_tax, "shipping_tax", obj=shipping, path=f"{f.shipping}.{f.shipping_tax}")
+        if f.shipping_tax in shipping else ZERO)
     shipping_cost = _opt_dec(shipping, f.shipping_cost, route) if shipping else ZERO
     vat = None if lines is None or shipping_tax is None else (
         sum((ln.unit_tax * ln.quantity for ln in lines), ZERO) + shipping_tax)
@@ -438,7 +443,7 @@ def _credit_amount(soft: _Soft) -> Decimal | None:
     f = CREDIT_NOTE
     refund = soft.rec.get(f.refund)
     if isinstance(refund, Mapping) and refund:
-        return soft.dec(f.refund_amount, "amount", obj=refund)
+        return soft.dec(f.refund_amount, "amount", obj=refund, path=f"{f.refund}.{f.refund_amount}")
     value = soft.rec.get(f.value)
     if isinstance(value, Mapping):
         return soft.dec("amount", "amount", obj=value)
