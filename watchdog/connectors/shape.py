@@ -93,7 +93,7 @@ def collecting(shape_log: ShapeLog) -> Iterator[ShapeLog]:
 
 
 def note_field(system: str, route: str, field: str, expected: str, value: Any, record: Any) -> None:
-    """Record that an optional ``field`` held ``value`` (``None``: absent) where ``expected`` was read."""
+    """Record that an optional ``field`` held ``value`` (``ABSENT``: no such key) where ``expected`` was read."""
     current = _current.get()
     if current is not None:
         current.note(system, route, field, expected, describe(value), record)
@@ -101,7 +101,7 @@ def note_field(system: str, route: str, field: str, expected: str, value: Any, r
 
 def describe(value: Any) -> str:
     """What came, in a few words: ``absent``, ``null``, ``a string``, ``a list``..."""
-    if value is _ABSENT:
+    if value is ABSENT:
         return "absent"
     if value is None:
         return "null"
@@ -111,12 +111,13 @@ def describe(value: Any) -> str:
 
 
 class _Absent:
+    """The value read for a key the record does not have (distinct from JSON null)."""
+
     def __repr__(self) -> str:
         return "<absent>"
 
 
-_ABSENT: Any = _Absent()
-ABSENT = _ABSENT
+ABSENT: Any = _Absent()
 
 
 def read_rows(rows: Iterable[Any], parse: Callable[[Any], T], system: str, route: str) -> tuple[list[T], int]:
