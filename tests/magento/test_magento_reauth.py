@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-import httpx
 import pytest
 from magento_kit import bearer, make_client
 
+from tests.http_kit import Counting
 from watchdog.config import ConfigError, config_from_mapping
 from watchdog.connectors.http import ErrorKind, UpstreamError
 from watchdog.connectors.magento import AdminLogin, BearerToken
@@ -21,21 +21,6 @@ from watchdog.simulators.serve import ServedApp
 
 PASSWORD = "admin-pass-77e1"
 SIGN_IN = "/rest/V1/integration/admin/token"
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """A real HTTP transport that counts requests by path."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.paths: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.paths[request.url.path] += 1
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 async def test_an_expired_admin_token_is_renewed_and_the_request_resent(

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
+from tests.http_kit import Counting
 from tests.stokly.conftest import MakeClient, Merchant
 from watchdog.connectors.http import ErrorKind, UpstreamError
 from watchdog.connectors.stokly import StoklyClient
@@ -21,21 +22,6 @@ from watchdog.metrics import Metrics
 from watchdog.simulators.faults import FaultRule
 from watchdog.simulators.serve import ServedApp
 from watchdog.simulators.stokly import StoklySimApp, StoklySimSettings
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """A real HTTP transport that counts what goes through it, by path."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.paths: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.paths[request.url.path] += 1
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 def control(served: ServedApp, path: str, body: dict[str, str] | None = None) -> dict[str, object]:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchdog.clients import open_clients
-from watchdog.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_config_argument
+from watchdog.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_config_argument, selected_integrations
 from watchdog.config import Config, IntegrationConfig, load_config
 from watchdog.engine import SOURCE_UNREACHABLE, RunSummary, load_ledger_view, run_checks
 from watchdog.snapshot import take_snapshots
@@ -39,9 +39,8 @@ def register(subparsers: Any) -> None:
 
 def check_once(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    integrations = [i for i in config.integrations if args.integration in (None, i.name)]
+    integrations = selected_integrations(config, args.integration, args.config)
     if not integrations:
-        print(f"no integration named {args.integration!r} in {args.config}", file=sys.stderr)
         return EXIT_USAGE
     store = open_store(config.database.url)
     try:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from watchdog.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_config_argument
+from watchdog.commands.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_config_argument, selected_integrations
 from watchdog.config import load_config
 from watchdog.doctor import Report, Verdict, examine, overall, render_html, render_json, render_text, usable
 from watchdog.logs import Masker, secrets_in
@@ -35,9 +35,8 @@ def register(subparsers: Any) -> None:
 
 def doctor(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    integrations = [i for i in config.integrations if args.integration in (None, i.name)]
+    integrations = selected_integrations(config, args.integration, args.config)
     if not integrations:
-        print(f"no integration named {args.integration!r} in {args.config}", file=sys.stderr)
         return EXIT_USAGE
     mask = Masker(secrets_in(config))
     try:

@@ -300,10 +300,12 @@ def parse_bin(rec: Record, route: str) -> Bin:
 
 def parse_stock_level(rec: Record, route: str) -> StockLevel:
     """A location-level inventory record (``binId`` UNASSIGNED); ``allocated`` (assumed) may be unknown."""
+    allocated = known_decimal(rec.get(INVENTORY_ALLOCATED)) if type(rec) is dict else None  # the common case
+    if allocated is None:
+        allocated = _Soft(rec, route).dec(INVENTORY_ALLOCATED, "allocated")
     return StockLevel(
         _str(rec, "itemId", route), _str(rec, "itemSku", route), _str(rec, "locationId", route),
-        _dec(rec, "onHand", route), _opt_dec(rec, "quarantined", route),
-        _Soft(rec, route).dec(INVENTORY_ALLOCATED, "allocated"),
+        _dec(rec, "onHand", route), _opt_dec(rec, "quarantined", route), allocated,
     )
 
 
